@@ -1,0 +1,122 @@
+package io.bitnet4j.tensor;
+
+import io.bitnet4j.BitnetException;
+import io.bitnet4j.gguf.GgmlType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * bitnet.cpp's I2_S (spec §2.8): 2-bit codes 0/1/2 meaning -1/0/+1, then a 32-byte tail whose first 4 bytes are
+ * the per-tensor f32 scale, at byte {@code elements/4}. The tensor is one flat row-major array cut into blocks;
+ * in the canonical I2S-128 layout each 128 elements take 32 bytes and byte {@code 32b + p%32} holds element
+ * {@code p} of block {@code b} in bits {@code 6-2*(p/32)} (the first 32 elements in the top bits). The I2S-64
+ * layout that current ARM builds write uses 64-element blocks in 16 bytes the same way; the file does not say
+ * which, so I2S-64 is an explicit option.
+ *
+ * <p>Products use per-token int8 activations: {@code y = ((float)Σc·q − (float)Σq) / actScale · wScale}.
+ */
+public final class I2SFormat implements WeightFormat {
+    /** The layout of the released 2B-4T file and of every x86 build. */
+    public static final I2SFormat I2S_128 = new I2SFormat(128);
+    /** The layout of ARM builds of bitnet.cpp since Nov 2025. */
+    public static final I2SFormat I2S_64 = new I2SFormat(64);
+
+    private final int blockElements;
+    private final int groupBytes;
+
+    private I2SFormat(int blockElements) {
+        this.blockElements = blockElements;
+        this.groupBytes = blockElements / 4;
+    }
+
+    /** Elements per packed block (128 or 64). */
+    public int blockElements() {
+        return blockElements;
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.I2_S;
+    }
+
+    @Override
+    public ActivationType activationType() {
+        return ActivationType.I8_TOKEN;
+    }
+
+    /** The per-tensor scale stored after the packed codes. */
+    public static float scale(Tensor tensor) {
+        return tensor.data().get(Layouts.FLOAT, tensor.elementCount() / 4);
+    }
+
+    /** Code (0, 1, 2; 3 is never written) of flat element {@code e}. */
+    public int code(Tensor tensor, long e) {
+        long block = e / blockElements;
+        int p = (int) (e % blockElements);
+        byte b = tensor.data().get(Layouts.BYTE, block * groupBytes + p % groupBytes);
+        return (b >> (6 - 2 * (p / groupBytes))) & 3;
+    }
+
+    /** Rejects tensors whose rows do not start on a block boundary (the reference kernels misread them). */
+    public void checkRowsAligned(Tensor tensor) {
+        if (tensor.rowLength() % blockElements != 0) {
+            throw BitnetException.unsupported("tensor '" + tensor.name() + "': I2_S row length " + tensor.rowLength()
+                    + " is not a multiple of " + blockElements + "; bitnet.cpp cannot run such a tensor either "
+                    + "(re-quantize it to TQ2_0 or TQ1_0)");
+        }
+    }
+
+    @Override
+    public void decode(Tensor tensor, long first, float[] out, int outOffset, int count) {
+        float scale = scale(tensor);
+        for (int i = 0; i < count; i++) {
+            int c = code(tensor, first + i);
+            out[outOffset + i] = c == 0 ? -scale : c == 2 ? scale : 0f;
+        }
+    }
+
+    @Override
+    public float dot(Tensor tensor, long row, Activations act, int token) {
+        checkRowsAligned(tensor);
+        int k = tensor.rowLength();
+        long base = row * k;
+        byte[] q = act.quants();
+        int qBase = token * act.length();
+        int dot = 0;
+        for (int i = 0; i < k; i++) {
+            dot += code(tensor, base + i) * q[qBase + i];
+        }
+        return ((float) dot - (float) act.sums()[token]) / act.scales()[token] * scale(tensor);
+    }
+
+    @Override
+    public boolean canEncode() {
+        return true;
+    }
+
+    /**
+     * bitnet.cpp's {@code quantize_i2_s} over the whole tensor (as its one-thread quantizer writes it): scale =
+     * max|w|; code 1 where |w| < 1e-6, 2 where w > 0, 0 otherwise. The tail holds the scale and 28 zero bytes.
+     */
+    @Override
+    public byte[] encode(float[] values, long[] shape) {
+        if (values.length % blockElements != 0) {
+            throw new IllegalArgumentException("I2_S needs a multiple of " + blockElements + " elements, got "
+                    + values.length);
+        }
+        float max = 0;
+        for (float v : values) {
+            max = Math.max(max, Math.abs(v));
+        }
+        byte[] out = new byte[values.length / 4 + 32];
+        for (int e = 0; e < values.length; e++) {
+            float w = values[e];
+            int c = Math.abs(w) < 1e-6f ? 1 : w > 0 ? 2 : 0;
+            int block = e / blockElements;
+            int p = e % blockElements;
+            out[block * groupBytes + p % groupBytes] |= (byte) (c << (6 - 2 * (p / groupBytes)));
+        }
+        ByteBuffer.wrap(out, values.length / 4, 4).order(ByteOrder.LITTLE_ENDIAN).putFloat(max);
+        return out;
+    }
+}
