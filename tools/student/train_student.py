@@ -226,13 +226,16 @@ class Teacher(nn.Module):
             k = self.rope((a @ self.wk[l].t()).view(B, T, self.nkv, self.hs), pos)
             v = (a @ self.wv[l].t()).view(B, T, self.nkv, self.hs)
             k, v = k.transpose(1, 2), v.transpose(1, 2)
-            if cache is not None:
-                if len(cache) > l:
-                    k = torch.cat((cache[l][0], k), 2)
-                    v = torch.cat((cache[l][1], v), 2)
-                    cache[l] = (k, v)
-                else:
-                    cache.append((k, v))
+            if cache is not None:  # preallocated KV cache, grown by doubling
+                if len(cache) <= l:
+                    cache.append((k.new_empty(B, self.nkv, 1024, self.hs), k.new_empty(B, self.nkv, 1024, self.hs)))
+                if cache[l][0].shape[2] < start + T:
+                    n = 2 * (start + T)
+                    cache[l] = tuple(torch.cat((c, c.new_empty(B, self.nkv, n - c.shape[2], self.hs)), 2)
+                                     for c in cache[l])
+                cache[l][0][:, :, start:start + T] = k
+                cache[l][1][:, :, start:start + T] = v
+                k, v = cache[l][0][:, :, :start + T], cache[l][1][:, :, :start + T]
             x = x + causal_attention(q.transpose(1, 2), k, v) @ self.wo[l].t()
             f = rmsnorm(x, self.rms_ffn[l])
             x = x + (F.silu(f @ self.w1[l].t()) * (f @ self.w3[l].t())) @ self.w2[l].t()
@@ -396,7 +399,7 @@ class TeacherStream:
     seed gives the same data for every run).  Each row: BOS + 512 sampled tokens (513), so all 512
     input positions of a 512-token context get a target and a teacher distribution."""
 
-    def __init__(self, teacher, seed, gen_batch=64, length=513):
+    def __init__(self, teacher, seed, gen_batch=128, length=513):
         self.t, self.gen_batch, self.length = teacher, gen_batch, length
         self.gen = torch.Generator().manual_seed(seed)
         self.toks = self.logp = None

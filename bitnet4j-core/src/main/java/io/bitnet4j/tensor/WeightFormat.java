@@ -25,6 +25,14 @@ public interface WeightFormat {
     /** The reference dot product of weight row {@code row} with activation row {@code token} of {@code act}. */
     float dot(Tensor tensor, long row, Activations act, int token);
 
+    /**
+     * Whether {@link #dot} accepts activations of {@code type}: the reference type always; ternary formats may
+     * also take per-token int8 ({@link ActivationType#I8_TOKEN}).
+     */
+    default boolean supports(ActivationType type) {
+        return type == activationType();
+    }
+
     /** Whether {@link #encode} is implemented for this type. */
     default boolean canEncode() {
         return false;

@@ -1,0 +1,362 @@
+package io.bitnet4j.engine;
+
+import io.bitnet4j.BitnetException;
+import io.bitnet4j.kernel.ActivationPreparer;
+import io.bitnet4j.kernel.Attention;
+import io.bitnet4j.kernel.GgmlMath;
+import io.bitnet4j.kernel.KernelSelector;
+import io.bitnet4j.kernel.MatMul;
+import io.bitnet4j.kernel.RmsNorm;
+import io.bitnet4j.kernel.RopeTable;
+import io.bitnet4j.kernel.WorkerPool;
+import io.bitnet4j.model.Architecture;
+import io.bitnet4j.model.LayerWeights;
+import io.bitnet4j.model.Model;
+import io.bitnet4j.model.ModelConfig;
+import io.bitnet4j.model.Weights;
+import io.bitnet4j.tensor.ActivationType;
+import io.bitnet4j.tensor.Activations;
+import io.bitnet4j.tensor.WeightMatrix;
+
+/**
+ * The forward pass of the BitNet family and llama on the CPU (spec §3.3), one method per step. A batch of up to
+ * {@code batchSize} tokens goes through each weight matrix together; every buffer is allocated once here.
+ *
+ * <p>Shapes: T = tokens in the batch, D = embedding, Q = heads × head_dim, KV = kv heads × head_dim,
+ * F = feed-forward length, V = vocabulary.
+ */
+public final class CpuForwardPass implements ForwardPass {
+    private final ModelConfig c;
+    private final Weights w;
+    private final InferenceOptions options;
+    private final WorkerPool pool;
+    private final MatMul matmul;
+    private final ActivationPreparer preparer;
+    private final RopeTable rope;
+    private final int maxBatch;
+    private final float attentionScale;
+
+    private final float[] hidden;     // [T][D] residual stream
+    private final float[] normed;     // [T][D] normalized input of a block
+    private final float[] q;          // [T][Q]
+    private final float[] k;          // [T][KV]
+    private final float[] v;          // [T][KV]
+    private final float[] attended;   // [T][Q] attention output
+    private final float[] projected;  // [T][D] output of attn_output / ffn_down
+    private final float[] gate;       // [T][F]
+    private final float[] up;         // [T][F]
+    private final AttentionTask attentionTask;
+
+    public CpuForwardPass(Model model, InferenceOptions options) {
+        this.c = model.config();
+        this.w = model.weights();
+        this.options = options;
+        this.maxBatch = options.batchSize();
+        this.pool = new WorkerPool(options.effectiveThreads());
+        KernelSelector kernels = options.scalarKernels() ? KernelSelector.scalar() : KernelSelector.fastest();
+        this.matmul = new MatMul(pool, kernels);
+        this.preparer = new ActivationPreparer(maxBatch);
+        int context = options.effectiveContext(c.contextLength());
+        this.rope = new RopeTable(c.ropeDims(), c.headDim(), c.architecture().ropeStyle() == Architecture.RopeStyle.NEOX,
+                c.ropeFreqBase(), c.ropeFreqScale(), context);
+        this.attentionScale = 1.0f / (float) Math.sqrt(c.headDim());
+        int t = maxBatch;
+        this.hidden = new float[t * c.embeddingLength()];
+        this.normed = new float[t * c.embeddingLength()];
+        this.q = new float[t * c.queryDim()];
+        this.k = new float[t * c.kvDim()];
+        this.v = new float[t * c.kvDim()];
+        this.attended = new float[t * c.queryDim()];
+        this.projected = new float[t * c.embeddingLength()];
+        this.gate = new float[t * c.feedForwardLength()];
+        this.up = new float[t * c.feedForwardLength()];
+        this.attentionTask = new AttentionTask(pool.threads(), context);
+    }
+
+    @Override
+    public ModelConfig config() {
+        return c;
+    }
+
+    /** The most positions a cache for this pass may hold (the RoPE table's length). */
+    public int contextLength() {
+        return options.effectiveContext(c.contextLength());
+    }
+
+    @Override
+    public KvCache newCache(int capacity) {
+        if (capacity > contextLength()) {
+            throw BitnetException.usage("KV cache of " + capacity + " positions exceeds the context length "
+                    + contextLength());
+        }
+        return new KvCache(options.kvType(), c.blockCount(), capacity, c.kvDim());
+    }
+
+    @Override
+    public String describe() {
+        return pool.threads() + " thread(s), batch " + maxBatch + ", KV cache " + options.kvType() + ", activations "
+                + options.activationMode().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    @Override
+    public void forward(KvCache cache, int[] tokens, int offset, int count, int startPos, float[] logits,
+                        boolean allPositions) {
+        if (startPos < 0 || count < 0 || startPos + count > cache.capacity()) {
+            throw BitnetException.limit("positions " + startPos + ".." + (startPos + count) + " exceed the context of "
+                    + cache.capacity() + " tokens");
+        }
+        for (int done = 0; done < count; done += maxBatch) {
+            int n = Math.min(maxBatch, count - done);
+            boolean last = done + n == count;
+            forwardBatch(cache, tokens, offset + done, n, startPos + done);
+            if (allPositions) {
+                outputHead(0, n, logits, done * c.vocabSize());
+            } else if (last) {
+                outputHead(n - 1, 1, logits, 0);
+            }
+        }
+    }
+
+    private void forwardBatch(KvCache cache, int[] tokens, int offset, int n, int startPos) {
+        embed(tokens, offset, n);
+        for (int layer = 0; layer < c.blockCount(); layer++) {
+            LayerWeights lw = w.layers().get(layer);
+            attentionBlock(layer, lw, cache, n, startPos);
+            feedForwardBlock(lw, n);
+        }
+    }
+
+    /** h = token_embd[token]: one row per token, decoded exactly. */
+    private void embed(int[] tokens, int offset, int n) {
+        int d = c.embeddingLength();
+        WeightMatrix embedding = w.tokenEmbedding();
+        for (int t = 0; t < n; t++) {
+            int token = tokens[offset + t];
+            if (token < 0 || token >= c.vocabSize()) {
+                throw BitnetException.usage("token id " + token + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+            }
+            embedding.format().decodeRow(embedding.tensor(), token, hidden, t * d);
+        }
+    }
+
+    /** h += Wo · subnorm(attention(rope(Wq a), rope(Wk a), Wv a)), a = rmsnorm(h). */
+    private void attentionBlock(int layer, LayerWeights lw, KvCache cache, int n, int startPos) {
+        int d = c.embeddingLength();
+        normalize(hidden, d, n, lw.attnNorm(), normed);
+        Activations x = prepare(lw.wq(), normed, d, n, null);
+        project(lw.wq(), x, q, scaleOf(lw, 0), biasOf(lw, 0), n);
+        x = prepare(lw.wk(), normed, d, n, x);
+        project(lw.wk(), x, k, scaleOf(lw, 1), biasOf(lw, 1), n);
+        x = prepare(lw.wv(), normed, d, n, x);
+        project(lw.wv(), x, v, scaleOf(lw, 2), biasOf(lw, 2), n);
+        rotateAndCache(layer, cache, n, startPos);
+        attend(layer, cache, n, startPos);
+        if (lw.attnSubNorm() != null) {
+            normalize(attended, c.queryDim(), n, lw.attnSubNorm(), attended);
+        }
+        x = prepare(lw.wo(), attended, c.queryDim(), n, null);
+        project(lw.wo(), x, projected, scaleOf(lw, 3), biasOf(lw, 3), n);
+        addResidual(projected, d, n);
+    }
+
+    /** h += Wdown · subnorm(act(Wgate f) ⊙ Wup f), f = rmsnorm(h). */
+    private void feedForwardBlock(LayerWeights lw, int n) {
+        int d = c.embeddingLength();
+        int f = c.feedForwardLength();
+        normalize(hidden, d, n, lw.ffnNorm(), normed);
+        Activations x = prepare(lw.wUp(), normed, d, n, null);
+        project(lw.wUp(), x, up, scaleOf(lw, 5), null, n);
+        x = prepare(lw.wGate(), normed, d, n, x);
+        project(lw.wGate(), x, gate, scaleOf(lw, 4), null, n);
+        gateActivation(n * f);
+        if (lw.ffnSubNorm() != null) {
+            normalize(gate, f, n, lw.ffnSubNorm(), gate);
+        }
+        x = prepare(lw.wDown(), gate, f, n, null);
+        project(lw.wDown(), x, projected, scaleOf(lw, 6), null, n);
+        addResidual(projected, d, n);
+    }
+
+    /** logits = head · rmsnorm(h) for tokens [first, first+count) of the batch. */
+    private void outputHead(int first, int count, float[] logits, int logitsOffset) {
+        int d = c.embeddingLength();
+        for (int t = 0; t < count; t++) {
+            RmsNorm.apply(hidden, (first + t) * d, d, w.outputNorm(), c.rmsEpsilon(), normed, t * d);
+        }
+        WeightMatrix head = w.output();
+        Activations x = prepare(head, normed, d, count, null);
+        if (logitsOffset == 0) {
+            matmul.multiply(head, x, logits);
+        } else {
+            float[] block = preparer.scratch(count * c.vocabSize());
+            matmul.multiply(head, x, block);
+            System.arraycopy(block, 0, logits, logitsOffset, count * c.vocabSize());
+        }
+    }
+
+    /** RMSNorm of each of n rows of length len. */
+    private void normalize(float[] in, int len, int n, float[] weight, float[] out) {
+        for (int t = 0; t < n; t++) {
+            RmsNorm.apply(in, t * len, len, weight, c.rmsEpsilon(), out, t * len);
+        }
+    }
+
+    /** The input rows prepared for w's activation type, reusing {@code previous} when it already is. */
+    private Activations prepare(WeightMatrix weight, float[] in, int len, int n, Activations previous) {
+        ActivationType type = activationTypeFor(weight);
+        if (previous != null && previous.type() == type) {
+            return previous;
+        }
+        return preparer.prepare(in, len, n, type);
+    }
+
+    private ActivationType activationTypeFor(WeightMatrix weight) {
+        if (options.activationMode() == ActivationMode.TOKEN_INT8 && weight.format().supports(ActivationType.I8_TOKEN)) {
+            return ActivationType.I8_TOKEN;
+        }
+        return weight.activationType();
+    }
+
+    /** out = W x (then × scale, + bias, per token). */
+    private void project(WeightMatrix weight, Activations x, float[] out, float scale, float[] bias, int n) {
+        matmul.multiply(weight, x, out);
+        int rows = weight.rows();
+        if (scale != 1f) {
+            for (int i = 0; i < n * rows; i++) {
+                out[i] *= scale;
+            }
+        }
+        if (bias != null) {
+            for (int t = 0; t < n; t++) {
+                for (int r = 0; r < rows; r++) {
+                    out[t * rows + r] += bias[r];
+                }
+            }
+        }
+    }
+
+    /** RoPE on q and k of each token at its position, then k and v into the cache. */
+    private void rotateAndCache(int layer, KvCache cache, int n, int startPos) {
+        int kvDim = c.kvDim();
+        for (int t = 0; t < n; t++) {
+            int pos = startPos + t;
+            rope.apply(q, t * c.queryDim(), c.headCount(), pos);
+            rope.apply(k, t * kvDim, c.headCountKv(), pos);
+            cache.store(layer, pos, k, t * kvDim, v, t * kvDim);
+        }
+    }
+
+    /** Causal grouped-query attention of every (token, head), split across threads. */
+    private void attend(int layer, KvCache cache, int n, int startPos) {
+        attentionTask.set(cache, layer, startPos);
+        pool.parallelFor(n * c.headCount(), attentionTask);
+        attentionTask.clear();
+    }
+
+    /** gate = act(gate) ⊙ up: relu² or SiLU. */
+    private void gateActivation(int count) {
+        if (c.activation() == Architecture.Activation.RELU_SQUARED) {
+            for (int i = 0; i < count; i++) {
+                float r = Math.max(gate[i], 0f);
+                gate[i] = r * r * up[i];
+            }
+        } else {
+            int f = c.feedForwardLength();
+            for (int row = 0; row < count; row += f) {
+                int grouped = f & ~(GgmlMath.LANES - 1);
+                for (int i = row; i < row + grouped; i++) {
+                    gate[i] = GgmlMath.silu(gate[i]) * up[i];
+                }
+                for (int i = row + grouped; i < row + f; i++) {
+                    gate[i] = GgmlMath.siluTail(gate[i]) * up[i];
+                }
+            }
+        }
+    }
+
+    /** h += x. */
+    private void addResidual(float[] x, int len, int n) {
+        for (int i = 0; i < n * len; i++) {
+            hidden[i] += x[i];
+        }
+    }
+
+    private static float scaleOf(LayerWeights lw, int projection) {
+        LayerWeights.ProjectionScales s = lw.scales();
+        if (s == null) {
+            return 1f;
+        }
+        return switch (projection) {
+            case 0 -> s.q();
+            case 1 -> s.k();
+            case 2 -> s.v();
+            case 3 -> s.o();
+            case 4 -> s.gate();
+            case 5 -> s.up();
+            default -> s.down();
+        };
+    }
+
+    private static float[] biasOf(LayerWeights lw, int projection) {
+        LayerWeights.AttentionBiases b = lw.biases();
+        if (b == null) {
+            return null;
+        }
+        return switch (projection) {
+            case 0 -> b.q();
+            case 1 -> b.k();
+            case 2 -> b.v();
+            default -> b.o();
+        };
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    /** One (token, head) of attention per work item, with per-worker scratch. */
+    private final class AttentionTask implements WorkerPool.RangeTask {
+        private final Attention.Scratch[] scratch;   // [worker]
+        private KvCache cache;
+        private int layer;
+        private int startPos;
+
+        AttentionTask(int workers, int context) {
+            scratch = new Attention.Scratch[workers];
+            for (int i = 0; i < workers; i++) {
+                scratch[i] = new Attention.Scratch(context);
+            }
+        }
+
+        void set(KvCache cache, int layer, int startPos) {
+            this.cache = cache;
+            this.layer = layer;
+            this.startPos = startPos;
+        }
+
+        void clear() {
+            cache = null;
+        }
+
+        @Override
+        public void run(int worker, int start, int end) {
+            int heads = c.headCount();
+            int headDim = c.headDim();
+            for (int item = start; item < end; item++) {
+                int t = item / heads;
+                int h = item % heads;
+                int length = startPos + t + 1;
+                int kvOff = (h / c.groupSize()) * headDim;
+                int qOff = t * c.queryDim() + h * headDim;
+                if (cache.type() == KvType.F16) {
+                    Attention.headF16(q, qOff, cache.keysF16(layer), cache.valuesF16(layer), kvOff, c.kvDim(), length,
+                            headDim, attentionScale, scratch[worker], attended, qOff);
+                } else {
+                    Attention.headF32(q, qOff, cache.keysF32(layer), cache.valuesF32(layer), kvOff, c.kvDim(), length,
+                            headDim, attentionScale, scratch[worker], attended, qOff);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.bitnet4j.kernel;
+
+import io.bitnet4j.tensor.ActivationQuantizer;
+import io.bitnet4j.tensor.ActivationType;
+import io.bitnet4j.tensor.Activations;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Prepares float activation rows for matrix products (rounding or quantizing them as the weight type's reference
+ * does), into buffers kept per (type, row length) and reused, so the steady state allocates nothing.
+ */
+public final class ActivationPreparer {
+    private final int capacity;
+    private final List<Activations> slots = new ArrayList<>();
+    private float[] scratch = new float[0];
+
+    public ActivationPreparer(int capacity) {
+        this.capacity = capacity;
+    }
+
+    /** Rows {@code in[t*len .. (t+1)*len)} for t < n, prepared as {@code type}. */
+    public Activations prepare(float[] in, int len, int n, ActivationType type) {
+        Activations out = slot(type, len);
+        for (int t = 0; t < n; t++) {
+            ActivationQuantizer.quantize(in, t * len, out, t);
+        }
+        out.setTokens(n);
+        return out;
+    }
+
+    private Activations slot(ActivationType type, int len) {
+        for (Activations a : slots) {
+            if (a.type() == type && a.length() == len) {
+                return a;
+            }
+        }
+        Activations a = new Activations(type, len, capacity);
+        slots.add(a);
+        return a;
+    }
+
+    /** A float buffer of at least {@code size} elements, reused between calls. */
+    public float[] scratch(int size) {
+        if (scratch.length < size) {
+            scratch = new float[size];
+        }
+        return scratch;
+    }
+}

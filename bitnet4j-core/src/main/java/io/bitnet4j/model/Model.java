@@ -1,0 +1,72 @@
+package io.bitnet4j.model;
+
+import io.bitnet4j.BitnetException;
+import io.bitnet4j.gguf.GgufFile;
+import io.bitnet4j.gguf.GgufReadOptions;
+import io.bitnet4j.tensor.I2SFormat;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A loaded model: the mapped GGUF file, its validated config and its weights. Closing the model unmaps the file.
+ */
+public final class Model implements AutoCloseable {
+    private final GgufFile file;
+    private final ModelConfig config;
+    private final Weights weights;
+
+    private Model(GgufFile file, ModelConfig config, Weights weights) {
+        this.file = file;
+        this.config = config;
+        this.weights = weights;
+    }
+
+    /** Options of {@link #load}: how to read the file and which I2_S packing it uses. */
+    public record LoadOptions(GgufReadOptions readOptions, I2SFormat i2sLayout) {
+        public static final LoadOptions DEFAULT = new LoadOptions(GgufReadOptions.DEFAULT, I2SFormat.I2S_128);
+    }
+
+    public static Model load(Path path) {
+        return load(path, LoadOptions.DEFAULT);
+    }
+
+    public static Model load(Path path, LoadOptions options) {
+        GgufFile file = GgufFile.open(path, options.readOptions());
+        try {
+            return bind(file, options);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /** Binds a model to an already open file; the model takes ownership of it. */
+    public static Model bind(GgufFile file, LoadOptions options) {
+        int vocabFallback = file.metadata().optionalStringArray("tokenizer.ggml.tokens").map(List::size)
+                .orElseGet(() -> file.tensorInfo("token_embd.weight").map(t -> (int) t.dim(1)).orElse(0));
+        if (vocabFallback == 0 && !file.metadata().keys().stream().anyMatch(k -> k.endsWith(".vocab_size"))) {
+            throw BitnetException.invalidModel(file.name() + ": cannot tell the vocabulary size (no vocab_size key, "
+                    + "no tokenizer.ggml.tokens, no token_embd.weight)");
+        }
+        ModelConfig config = ModelConfig.fromMetadata(file.metadata(), vocabFallback);
+        Weights weights = Weights.bind(file, config, options.i2sLayout());
+        return new Model(file, config, weights);
+    }
+
+    public GgufFile file() {
+        return file;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Weights weights() {
+        return weights;
+    }
+
+    @Override
+    public void close() {
+        file.close();
+    }
+}
