@@ -11,6 +11,10 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Run BitNet b1.58 (ternary) language models on the CPU.",
         subcommands = {
+                RunCommand.class,
+                ChatCommand.class,
+                PerplexityCommand.class,
+                CrossvalCommand.class,
                 InspectCommand.class,
                 VerifyCommand.class,
                 CommandLine.HelpCommand.class

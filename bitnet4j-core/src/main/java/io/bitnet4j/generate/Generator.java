@@ -1,0 +1,95 @@
+package io.bitnet4j.generate;
+
+import io.bitnet4j.BitnetException;
+import io.bitnet4j.engine.Session;
+import io.bitnet4j.sampling.Sampler;
+import io.bitnet4j.tokenizer.StreamingDecoder;
+import io.bitnet4j.tokenizer.Tokenizer;
+import java.util.Arrays;
+import java.util.function.Consumer;
+
+/**
+ * The generation loop: the prompt is processed as a batch, then one token at a time is sampled, streamed as text
+ * (whole UTF-8 characters only, held back while it could be the start of a stop string) and appended to the
+ * session, until an end-of-generation token, the token limit, a stop string or a full context.
+ */
+public final class Generator {
+    private final Session session;
+    private final Tokenizer tokenizer;
+    private final int newlineToken;
+
+    public Generator(Session session, Tokenizer tokenizer) {
+        this.session = session;
+        this.tokenizer = tokenizer;
+        this.newlineToken = newlineToken(tokenizer);
+    }
+
+    /** The token of a lone newline, which repetition penalties leave alone (llama.cpp's penalize_nl = false). */
+    static int newlineToken(Tokenizer tokenizer) {
+        int[] ids = tokenizer.encode("\n", false, false);
+        return ids.length == 1 ? ids[0] : -1;
+    }
+
+    public Session session() {
+        return session;
+    }
+
+    /** Generates for {@code request}, passing each piece of text to {@code onText} as soon as it is final. */
+    public GenerationResult generate(GenerationRequest request, Consumer<String> onText) {
+        int[] prompt = request.prompt();
+        if (prompt.length == 0 && session.position() == 0) {
+            throw BitnetException.usage("the prompt is empty and the vocabulary adds no BOS token; give a prompt");
+        }
+        if (prompt.length >= session.remaining()) {
+            throw BitnetException.limit("the prompt (" + prompt.length + " tokens) does not fit in the context of "
+                    + session.capacity() + " tokens" + (session.position() > 0 ? " (" + session.position()
+                    + " already used)" : "") + "; raise -c");
+        }
+        long start = System.nanoTime();
+        float[] logits = prompt.length > 0 ? session.evaluate(prompt, 0, prompt.length) : session.logits();
+        long promptDone = System.nanoTime();
+
+        Sampler sampler = new Sampler(request.sampler(), session.forwardPass().config().vocabSize(), newlineToken);
+        StreamingDecoder decoder = tokenizer.streamingDecoder(false);
+        StopStringFilter filter = new StopStringFilter(request.stopStrings(), onText);
+        int[] generated = new int[16];
+        int count = 0;
+        long firstToken = 0;
+        StopReason reason = null;
+        while (reason == null) {
+            if (request.maxTokens() >= 0 && count >= request.maxTokens()) {
+                reason = StopReason.MAX_TOKENS;
+                break;
+            }
+            int token = sampler.sample(logits, session.tokens(), session.position());
+            if (count == 0) {
+                firstToken = System.nanoTime() - start;
+            }
+            if (tokenizer.isEndOfGeneration(token) && !request.ignoreEndOfGeneration()) {
+                reason = StopReason.END_OF_GENERATION;
+                break;
+            }
+            if (count == generated.length) {
+                generated = Arrays.copyOf(generated, count * 2);
+            }
+            generated[count++] = token;
+            if (filter.accept(decoder.feed(token))) {
+                reason = StopReason.STOP_STRING;
+                break;
+            }
+            if (session.remaining() == 0) {
+                reason = StopReason.CONTEXT_FULL;
+                break;
+            }
+            logits = session.evaluate(token);
+        }
+        if (reason != StopReason.STOP_STRING) {
+            filter.accept(decoder.flush());
+            filter.finish();
+        }
+        long end = System.nanoTime();
+        Timings timings = new Timings(prompt.length, promptDone - start, count, end - promptDone,
+                count > 0 ? firstToken : 0);
+        return new GenerationResult(Arrays.copyOf(generated, count), filter.text(), reason, timings);
+    }
+}
