@@ -26,12 +26,16 @@ final class GgufReader {
     static final int DEFAULT_ALIGNMENT = 32;
     static final int MAX_NAME_LENGTH = 64;
     static final long MAX_STRING_BYTES = 1L << 30;
-    static final long MAX_KEY_BYTES = 65535;
-    /** Heap the parsed header may take; the released 2B-4T file's header (128k-token vocabulary) needs about 30 MiB. */
-    static final long MAX_HEADER_HEAP_BYTES = 512L << 20;
-    /** Rough heap costs of parsed values, for the budget: object headers and references, strings as UTF-16. */
+    private static final long MAX_KEY_BYTES = 65535;
+    /** Heap the parsed header may take; a Llama-3 vocabulary (128k tokens, 280k merges) needs about 50 MiB of it. */
+    private static final long MAX_HEADER_HEAP_BYTES = 512L << 20;
+    /**
+     * Rough heap costs for the budget: a metadata entry, a string object (its bytes are charged as UTF-16 on top), a
+     * reference slot in a list, a nested array object, a tensor info.
+     */
     private static final long ENTRY_HEAP_BYTES = 64;
     private static final long STRING_HEAP_BYTES = 48;
+    private static final long SLOT_HEAP_BYTES = 8;
     private static final long ARRAY_HEAP_BYTES = 48;
     private static final long TENSOR_INFO_HEAP_BYTES = 128;
     private static final int MAX_ARRAY_DEPTH = 8;
@@ -185,10 +189,10 @@ final class GgufReader {
             throw fail("array of " + Long.toUnsignedString(count) + " " + elementType.displayName()
                     + " elements cannot fit in the " + remaining + " bytes that remain (truncated or corrupt file)");
         }
-        // the budget keeps every count below 2^31, so the int arrays below can hold them
+        // charged before allocating; the budget also keeps every count below 2^31, as the int below needs
         charge(count, switch (elementType) {
             case BOOL -> 1;
-            case STRING -> STRING_HEAP_BYTES;
+            case STRING -> SLOT_HEAP_BYTES;
             case ARRAY -> ARRAY_HEAP_BYTES;
             default -> 8;
         });
@@ -254,7 +258,7 @@ final class GgufReader {
     private List<GgufTensorInfo> readTensorInfos(long count, TypeDialect dialect) {
         List<GgufTensorInfo> infos = new ArrayList<>();
         Set<String> names = new HashSet<>();
-        for (int i = 0; i < count; i++) {
+        for (long i = 0; i < count; i++) {
             context = "tensor info " + i;
             charge(1, TENSOR_INFO_HEAP_BYTES);
             String tensorName = string(MAX_NAME_LENGTH - 1, "name");
@@ -301,7 +305,7 @@ final class GgufReader {
                         + " does not fit in 64 bits");
             }
             long offset = u64();
-            infos.add(new GgufTensorInfo(tensorName, type, shape, offset, byteSize, i));
+            infos.add(new GgufTensorInfo(tensorName, type, shape, offset, byteSize, infos.size()));
         }
         return infos;
     }
@@ -431,8 +435,8 @@ final class GgufReader {
     private void charge(long count, long bytesEach) {
         long left = MAX_HEADER_HEAP_BYTES - heapCharged;
         if (count > left / bytesEach) {
-            throw fail("the header would need more than " + (MAX_HEADER_HEAP_BYTES >> 20) + " MiB of memory ("
-                    + Long.toUnsignedString(count) + " more values); no model's header is that large, the file is corrupt");
+            throw fail("the header would need more than " + (MAX_HEADER_HEAP_BYTES >> 20)
+                    + " MiB of memory to read; no model's header is that large (corrupt file)");
         }
         heapCharged += count * bytesEach;
     }

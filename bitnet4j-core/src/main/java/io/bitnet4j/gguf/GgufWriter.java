@@ -22,8 +22,9 @@ import java.util.Set;
 /**
  * Writes GGUF v3 files the way llama.cpp's writer does ({@code gguf_write_out}), byte for byte: metadata in insertion
  * order, tensor infos, zero padding to the alignment ({@code general.alignment} or 32) even with no tensors, then
- * each tensor's data packed contiguously in info order and padded to the alignment. Tensor data are streamed, so files larger than memory can be written; the file is
- * written beside the target and renamed into place when complete.
+ * each tensor's data packed contiguously in info order and padded to the alignment. Tensor data are streamed, so
+ * files larger than memory can be written; the file is written beside the target and renamed into place when
+ * complete.
  */
 public final class GgufWriter {
     /** Produces one tensor's bytes; it must emit exactly the tensor's byte size. */
