@@ -1,5 +1,7 @@
 package io.bitnet4j.tensor;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.bitnet4j.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
@@ -70,6 +72,19 @@ final class TestTensors {
             bytes[b * type.blockBytes() + scaleOffset + 1] = (byte) (d >> 8);
         }
         return bytes;
+    }
+
+    /**
+     * Fails at the first element where {@code actual} and {@code expected} differ as floats (so 0 equals −0), naming
+     * it; linear, unlike AssertJ's {@code containsExactly}, which is quadratic on large arrays.
+     */
+    static void assertSameValues(float[] actual, float[] expected, String what) {
+        assertThat(actual).as(what).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.length; i++) {
+            if (actual[i] != expected[i]) {
+                assertThat(actual[i]).as("%s, element %d", what, i).isEqualTo(expected[i]);
+            }
+        }
     }
 
     static byte[] bytes(int... values) {
