@@ -211,7 +211,7 @@ public final class CpuForwardPass implements ForwardPass {
     }
 
     private ActivationType activationTypeFor(WeightMatrix weight) {
-        if (options.activationMode() == ActivationMode.TOKEN_INT8 && weight.format().supports(ActivationType.I8_TOKEN)) {
+        if (options.activationMode() == ActivationMode.TOKEN_INT8 && weight.format().accepts(ActivationType.I8_TOKEN)) {
             return ActivationType.I8_TOKEN;
         }
         return weight.activationType();

@@ -173,6 +173,6 @@ public enum GgmlType {
                     + (id == 36 ? "I2_S" : id == 37 ? "I8_S" : "TL1")
                     + ": pass the bitnet.cpp dialect if this file came from bitnet.cpp)";
         }
-        return "unknown type id " + id;
+        return "unknown type id " + Integer.toUnsignedString(id);
     }
 }

@@ -66,12 +66,7 @@ public final class GgufFile implements AutoCloseable {
         }
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = channel.size();
-            if (size < GgufReader.MIN_HEADER_BYTES) {
-                throw BitnetException.invalidFile(name + ": truncated: " + size + " bytes is shorter than a GGUF header ("
-                        + GgufReader.MIN_HEADER_BYTES + " bytes)");
-            }
-            MemorySegment mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            MemorySegment mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
             GgufReader.Header header = new GgufReader(name, mapping, options).read();
             GgufFile file = new GgufFile(path, header, arena, mapping);
             file.logDialectIfRelevant();

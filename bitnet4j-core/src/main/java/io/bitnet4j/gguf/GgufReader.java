@@ -16,7 +16,9 @@ import java.util.regex.Pattern;
 /**
  * Parses and validates the header of a GGUF v2/v3 file held in a memory segment (spec §1). Every count, length and
  * offset is checked against the bytes that remain, with overflow-safe arithmetic, before anything is allocated or
- * read, so a lying header gives a one-line error, never an OutOfMemoryError.
+ * read, so a lying header gives a one-line error, never an OutOfMemoryError. Counts that do fit in a large (possibly
+ * sparse) file are bounded too: what the header would cost on the Java heap is charged against a budget before each
+ * allocation, since real headers (vocabularies included) need a few tens of MiB.
  */
 final class GgufReader {
     static final int MIN_HEADER_BYTES = 24;
@@ -24,6 +26,18 @@ final class GgufReader {
     static final int DEFAULT_ALIGNMENT = 32;
     static final int MAX_NAME_LENGTH = 64;
     static final long MAX_STRING_BYTES = 1L << 30;
+    private static final long MAX_KEY_BYTES = 65535;
+    /** Heap the parsed header may take; a Llama-3 vocabulary (128k tokens, 280k merges) needs about 50 MiB of it. */
+    private static final long MAX_HEADER_HEAP_BYTES = 512L << 20;
+    /**
+     * Rough heap costs for the budget: a metadata entry, a string object (its bytes are charged as UTF-16 on top), a
+     * reference slot in a list, a nested array object, a tensor info.
+     */
+    private static final long ENTRY_HEAP_BYTES = 64;
+    private static final long STRING_HEAP_BYTES = 48;
+    private static final long SLOT_HEAP_BYTES = 8;
+    private static final long ARRAY_HEAP_BYTES = 48;
+    private static final long TENSOR_INFO_HEAP_BYTES = 128;
     private static final int MAX_ARRAY_DEPTH = 8;
     private static final int MAX_DIMS = 4;
     private static final int MIN_KV_BYTES = 8 + 4 + 1;
@@ -46,6 +60,7 @@ final class GgufReader {
     private final long size;
     private final GgufReadOptions options;
     private long pos;
+    private long heapCharged;
     /** What is being read, for error messages ("metadata key 'x'", "tensor info 3 'blk.0.attn_q.weight'"). */
     private String context = "header";
 
@@ -57,10 +72,14 @@ final class GgufReader {
     }
 
     Header read() {
-        int magic = u32();
-        if (magic != MAGIC) {
-            throw fail(String.format("not a GGUF file (magic bytes %s, expected \"GGUF\")", printableMagic(magic)));
+        if (size >= 4 && data.get(U32, 0) != MAGIC) {
+            throw fail(String.format("not a GGUF file (magic bytes %s, expected \"GGUF\")",
+                    printableMagic(data.get(U32, 0))));
         }
+        if (size < MIN_HEADER_BYTES) {
+            throw fail("truncated: " + size + " bytes is shorter than a GGUF header (" + MIN_HEADER_BYTES + " bytes)");
+        }
+        pos = 4;
         int version = readVersion();
         context = "header counts";
         long tensorCount = u64();
@@ -68,13 +87,13 @@ final class GgufReader {
         checkCount(tensorCount, "tensor count", MIN_TENSOR_INFO_BYTES);
         checkCount(kvCount, "metadata count", MIN_KV_BYTES);
 
-        GgufMetadata metadata = readMetadata((int) kvCount);
+        GgufMetadata metadata = readMetadata(kvCount);
         int alignment = readAlignment(metadata);
         TypeDialect dialect = options.dialect() != null ? options.dialect()
                 : TypeDialect.detect(metadata.optionalString("general.architecture").orElse(""),
                         metadata.contains("general.file_type") ? fileTypeOrMinus1(metadata) : -1);
 
-        List<GgufTensorInfo> tensors = readTensorInfos((int) tensorCount, dialect);
+        List<GgufTensorInfo> tensors = readTensorInfos(tensorCount, dialect);
         long infosEnd = pos;
         long dataStart = tensorCount == 0 ? infosEnd : alignUp(infosEnd, alignment);
         checkTensorLayout(tensors, alignment, dataStart);
@@ -112,16 +131,14 @@ final class GgufReader {
         }
     }
 
-    private GgufMetadata readMetadata(int count) {
+    private GgufMetadata readMetadata(long count) {
         Map<String, GgufValue> values = new LinkedHashMap<>();
-        for (int i = 0; i < count; i++) {
+        for (long i = 0; i < count; i++) {
             context = "metadata entry " + i;
-            String key = string();
+            charge(1, ENTRY_HEAP_BYTES);
+            String key = string(MAX_KEY_BYTES, "metadata key");
             if (key.isEmpty()) {
                 throw fail("empty metadata key");
-            }
-            if (key.length() >= 65536) {
-                throw fail("metadata key of " + key.length() + " characters is too long");
             }
             if (!KEY_STYLE.matcher(key).matches()) {
                 LOG.log(System.Logger.Level.DEBUG, "{0}: metadata key ''{1}'' is not lower_snake_case", name, key);
@@ -152,7 +169,7 @@ final class GgufReader {
             case FLOAT32 -> new GgufValue.FloatValue(type, f32());
             case FLOAT64 -> new GgufValue.FloatValue(type, f64());
             case BOOL -> new GgufValue.BoolValue(bool());
-            case STRING -> new GgufValue.StringValue(string());
+            case STRING -> new GgufValue.StringValue(string(MAX_STRING_BYTES, "string"));
             case ARRAY -> readArray(depth + 1);
         };
     }
@@ -168,16 +185,23 @@ final class GgufReader {
         }
         long count = u64();
         long remaining = size - pos;
-        if (count < 0 || count > remaining / elementType.minimumEncodedSize() || count > Integer.MAX_VALUE - 8) {
+        if (count < 0 || count > remaining / elementType.minimumEncodedSize()) {
             throw fail("array of " + Long.toUnsignedString(count) + " " + elementType.displayName()
-                    + " elements cannot fit in the " + remaining + " bytes that remain");
+                    + " elements cannot fit in the " + remaining + " bytes that remain (truncated or corrupt file)");
         }
+        // charged before allocating; the budget also keeps every count below 2^31, as the int below needs
+        charge(count, switch (elementType) {
+            case BOOL -> 1;
+            case STRING -> SLOT_HEAP_BYTES;
+            case ARRAY -> ARRAY_HEAP_BYTES;
+            default -> 8;
+        });
         int n = (int) count;
         switch (elementType) {
             case STRING -> {
                 List<String> strings = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    strings.add(string());
+                    strings.add(string(MAX_STRING_BYTES, "string"));
                 }
                 return new GgufValue.StringArray(strings);
             }
@@ -231,19 +255,17 @@ final class GgufReader {
         return (int) alignment;
     }
 
-    private List<GgufTensorInfo> readTensorInfos(int count, TypeDialect dialect) {
-        List<GgufTensorInfo> infos = new ArrayList<>(count);
+    private List<GgufTensorInfo> readTensorInfos(long count, TypeDialect dialect) {
+        List<GgufTensorInfo> infos = new ArrayList<>();
         Set<String> names = new HashSet<>();
-        for (int i = 0; i < count; i++) {
+        for (long i = 0; i < count; i++) {
             context = "tensor info " + i;
-            String tensorName = string();
-            context = "tensor '" + tensorName + "'";
+            charge(1, TENSOR_INFO_HEAP_BYTES);
+            String tensorName = string(MAX_NAME_LENGTH - 1, "name");
             if (tensorName.isEmpty()) {
                 throw fail("empty tensor name");
             }
-            if (tensorName.getBytes(StandardCharsets.UTF_8).length >= MAX_NAME_LENGTH) {
-                throw fail("name is longer than " + (MAX_NAME_LENGTH - 1) + " bytes");
-            }
+            context = "tensor '" + tensorName + "'";
             if (!names.add(tensorName)) {
                 throw fail("duplicate tensor name");
             }
@@ -274,13 +296,16 @@ final class GgufReader {
                 throw fail("row length " + rowLength + " is not a multiple of the " + type + " block size "
                         + type.blockSize());
             }
+            if (type == GgmlType.TL2 && rowLength < 256) {
+                throw fail("TL2 rows hold at least 256 elements, found " + rowLength);
+            }
             long byteSize = type.byteSize(shape);
             if (byteSize < 0) {
                 throw fail("size of a " + type + " tensor of shape " + java.util.Arrays.toString(shape)
                         + " does not fit in 64 bits");
             }
             long offset = u64();
-            infos.add(new GgufTensorInfo(tensorName, type, shape, offset, byteSize, i));
+            infos.add(new GgufTensorInfo(tensorName, type, shape, offset, byteSize, infos.size()));
         }
         return infos;
     }
@@ -388,20 +413,32 @@ final class GgufReader {
         return b == 1;
     }
 
-    private String string() {
+    /** A GGUF string of at most {@code maxBytes} bytes; {@code what} names it in errors ("name", "metadata key"). */
+    private String string(long maxBytes, String what) {
         long length = u64();
         long remaining = size - pos;
         if (length < 0 || length > remaining) {
             throw fail("string length " + Long.toUnsignedString(length) + " at offset " + (pos - 8)
-                    + " runs past the end of the file (" + remaining + " bytes remain)");
+                    + " runs past the end of the file (" + remaining + " bytes remain; truncated or corrupt file)");
         }
-        if (length > MAX_STRING_BYTES) {
-            throw fail("string length " + length + " exceeds the 1 GiB limit");
+        if (length > maxBytes) {
+            throw fail(what + " is longer than " + maxBytes + " bytes (" + length + ")");
         }
+        charge(1, STRING_HEAP_BYTES + 2 * length);
         byte[] bytes = new byte[(int) length];
         MemorySegment.copy(data, ValueLayout.JAVA_BYTE, pos, bytes, 0, bytes.length);
         pos += length;
         return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** Accounts for {@code count} parsed values of {@code bytesEach} heap bytes, refusing headers past the budget. */
+    private void charge(long count, long bytesEach) {
+        long left = MAX_HEADER_HEAP_BYTES - heapCharged;
+        if (count > left / bytesEach) {
+            throw fail("the header would need more than " + (MAX_HEADER_HEAP_BYTES >> 20)
+                    + " MiB of memory to read; no model's header is that large (corrupt file)");
+        }
+        heapCharged += count * bytesEach;
     }
 
     private BitnetException fail(String problem) {

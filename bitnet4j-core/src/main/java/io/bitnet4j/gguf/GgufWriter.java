@@ -20,10 +20,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Writes GGUF v3 files the way llama.cpp's writer does: metadata in insertion order, tensor infos, zero padding to
- * the alignment ({@code general.alignment} or 32), then each tensor's data packed contiguously in info order and
- * padded to the alignment. Tensor data are streamed, so files larger than memory can be written; the file is
- * written beside the target and renamed into place when complete.
+ * Writes GGUF v3 files the way llama.cpp's writer does ({@code gguf_write_out}), byte for byte: metadata in insertion
+ * order, tensor infos, zero padding to the alignment ({@code general.alignment} or 32) even with no tensors, then
+ * each tensor's data packed contiguously in info order and padded to the alignment. Tensor data are streamed, so
+ * files larger than memory can be written; the file is written beside the target and renamed into place when
+ * complete.
  */
 public final class GgufWriter {
     /** Produces one tensor's bytes; it must emit exactly the tensor's byte size. */
@@ -214,9 +215,8 @@ public final class GgufWriter {
             enc.u64(offset);
             offset = GgufReader.alignUp(offset + t.byteSize(), alignment);
         }
-        if (!tensors.isEmpty()) {
-            enc.padTo(alignment);
-        }
+        // llama.cpp's writer pads the header even when no tensor follows (vocabulary-only files)
+        enc.padTo(alignment);
         return enc.finish();
     }
 

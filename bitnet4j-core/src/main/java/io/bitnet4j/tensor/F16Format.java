@@ -31,6 +31,7 @@ public final class F16Format implements WeightFormat {
 
     @Override
     public float dot(Tensor tensor, long row, Activations act, int token) {
+        checkActivations(tensor, act);
         int k = tensor.rowLength();
         long base = row * k;
         float[] x = act.values();

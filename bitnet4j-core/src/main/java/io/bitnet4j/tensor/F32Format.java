@@ -30,6 +30,7 @@ public final class F32Format implements WeightFormat {
 
     @Override
     public float dot(Tensor tensor, long row, Activations act, int token) {
+        checkActivations(tensor, act);
         int k = tensor.rowLength();
         long base = row * k;
         float[] x = act.values();

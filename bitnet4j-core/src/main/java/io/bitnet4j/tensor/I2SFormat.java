@@ -4,6 +4,7 @@ import io.bitnet4j.BitnetException;
 import io.bitnet4j.gguf.GgmlType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * bitnet.cpp's I2_S (spec §2.8): 2-bit codes 0/1/2 meaning -1/0/+1, then a 32-byte tail whose first 4 bytes are
@@ -77,6 +78,7 @@ public final class I2SFormat implements WeightFormat {
 
     @Override
     public float dot(Tensor tensor, long row, Activations act, int token) {
+        checkActivations(tensor, act);
         checkRowsAligned(tensor);
         int k = tensor.rowLength();
         long base = row * k;
@@ -96,27 +98,33 @@ public final class I2SFormat implements WeightFormat {
 
     /**
      * bitnet.cpp's {@code quantize_i2_s} over the whole tensor (as its one-thread quantizer writes it): scale =
-     * max|w|; code 1 where |w| < 1e-6, 2 where w > 0, 0 otherwise. The tail holds the scale and 28 zero bytes.
+     * max|w|; code 1 where |w| < 1e-6, 2 where w·scale > 0, 0 otherwise, both tests in double as the C code does
+     * (in float, the float 1e-6f itself would fall on the other side). The tail holds the scale and 28 zero bytes
+     * (the C quantizer leaves them unwritten).
      */
     @Override
     public byte[] encode(float[] values, long[] shape) {
+        if (GgmlType.elementCount(shape) != values.length) {
+            throw new IllegalArgumentException(values.length + " values do not fill shape "
+                    + Arrays.toString(shape));
+        }
         if (values.length % blockElements != 0) {
             throw new IllegalArgumentException("I2_S needs a multiple of " + blockElements + " elements, got "
                     + values.length);
         }
-        float max = 0;
+        double max = 0;
         for (float v : values) {
-            max = Math.max(max, Math.abs(v));
+            max = Math.max(max, Math.abs((double) v));
         }
         byte[] out = new byte[values.length / 4 + 32];
         for (int e = 0; e < values.length; e++) {
-            float w = values[e];
-            int c = Math.abs(w) < 1e-6f ? 1 : w > 0 ? 2 : 0;
+            double w = values[e];
+            int c = Math.abs(w) < 1e-6 ? 1 : w * max > 0 ? 2 : 0;
             int block = e / blockElements;
             int p = e % blockElements;
             out[block * groupBytes + p % groupBytes] |= (byte) (c << (6 - 2 * (p / groupBytes)));
         }
-        ByteBuffer.wrap(out, values.length / 4, 4).order(ByteOrder.LITTLE_ENDIAN).putFloat(max);
+        ByteBuffer.wrap(out, values.length / 4, 4).order(ByteOrder.LITTLE_ENDIAN).putFloat((float) max);
         return out;
     }
 }

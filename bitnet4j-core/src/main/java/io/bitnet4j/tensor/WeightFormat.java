@@ -17,20 +17,36 @@ public interface WeightFormat {
     ActivationType activationType();
 
     /**
+     * Whether {@link #dot} takes activations of {@code type}. Always true for {@link #activationType()}; the ternary
+     * block formats also take {@link ActivationType#I8_TOKEN}, the engine's "per-token int8 for every format" option.
+     */
+    default boolean accepts(ActivationType type) {
+        return type == activationType();
+    }
+
+    /**
      * Decodes {@code count} elements starting at flat element {@code first} (both multiples of the block size
      * within one row for block formats) into {@code out[outOffset ..]}.
      */
     void decode(Tensor tensor, long first, float[] out, int outOffset, int count);
 
-    /** The reference dot product of weight row {@code row} with activation row {@code token} of {@code act}. */
+    /**
+     * The reference dot product of weight row {@code row} with activation row {@code token} of {@code act}, which
+     * must be of a type this format {@link #accepts} and as long as a row. Integer parts are summed exactly and
+     * converted to float where the reference converts them, so fast kernels can be held to it bit for bit.
+     */
     float dot(Tensor tensor, long row, Activations act, int token);
 
-    /**
-     * Whether {@link #dot} accepts activations of {@code type}: the reference type always; ternary formats may
-     * also take per-token int8 ({@link ActivationType#I8_TOKEN}).
-     */
-    default boolean supports(ActivationType type) {
-        return type == activationType();
+    /** Rejects activations that {@link #dot} cannot take with {@code tensor}; a programming error, not a user's. */
+    default void checkActivations(Tensor tensor, Activations act) {
+        if (!accepts(act.type())) {
+            throw new IllegalArgumentException(type() + " weights ('" + tensor.name() + "') do not take "
+                    + act.type() + " activations (expected " + activationType() + ")");
+        }
+        if (act.length() != tensor.rowLength()) {
+            throw new IllegalArgumentException("activation rows of " + act.length() + " elements do not match the "
+                    + tensor.rowLength() + "-element rows of '" + tensor.name() + "'");
+        }
     }
 
     /** Whether {@link #encode} is implemented for this type. */

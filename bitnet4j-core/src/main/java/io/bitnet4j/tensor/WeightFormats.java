@@ -18,6 +18,13 @@ public final class WeightFormats {
         return switch (type) {
             case F32 -> F32Format.INSTANCE;
             case F16 -> F16Format.INSTANCE;
+            case BF16 -> BF16Format.INSTANCE;
+            case Q8_0 -> Q8_0Format.INSTANCE;
+            case Q4_0 -> Q4_0Format.INSTANCE;
+            case Q6_K -> Q6_KFormat.INSTANCE;
+            case IQ2_S -> IQ2_SFormat.INSTANCE;
+            case TQ1_0 -> TQ1_0Format.INSTANCE;
+            case TQ2_0 -> TQ2_0Format.INSTANCE;
             case I2_S -> i2sLayout;
             case TL1, TL2 -> throw BitnetException.unsupported(type + " tensors are not supported: their byte order "
                     + "depends on bitnet.cpp code-generation tile parameters that the file does not record "

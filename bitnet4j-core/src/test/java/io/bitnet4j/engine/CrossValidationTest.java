@@ -21,16 +21,22 @@ class CrossValidationTest {
 
     @ParameterizedTest(name = "{0} vs {1}")
     @CsvSource({
-            // model, reference, KV type, max |Δ|, min argmax agreement (of 16)
-            "tiny-b158-f32.gguf,        bitnetcpp2_f32_seq_kvf16.txt,         F16, 1e-3, 16",
-            "tiny-b158-I2_S-embf16.gguf, bitnetcpp2_I2_S-embf16_seq_kvf16.txt, F16, 1e-3, 16",
-            "tiny-b158-I2_S-embf16.gguf, numpy_relu2_embf16_aqtok_kvf16.txt,   F16, 1e-3, 16",
-            "tiny-b158-I2_S.gguf,        bitnetcpp2_I2_S_seq_kvf16.txt,        F16, 1e-2, 16",
+            // model, reference, KV type, activations, max |Δ|, min argmax agreement (of 16)
+            "tiny-b158-f32.gguf,         bitnetcpp2_f32_seq_kvf16.txt,         F16, REFERENCE,  1e-3, 16",
+            "tiny-b158-I2_S-embf16.gguf, bitnetcpp2_I2_S-embf16_seq_kvf16.txt, F16, REFERENCE,  1e-3, 16",
+            "tiny-b158-I2_S-embf16.gguf, numpy_relu2_embf16_aqtok_kvf16.txt,   F16, REFERENCE,  1e-3, 16",
+            "tiny-b158-I2_S.gguf,        bitnetcpp2_I2_S_seq_kvf16.txt,        F16, REFERENCE,  1e-2, 16",
+            "tiny-b158-TQ2_0.gguf,       bitnetcpp2_TQ2_0_seq_kvf16.txt,       F16, REFERENCE,  1e-3, 16",
+            "tiny-b158-TQ1_0.gguf,       bitnetcpp2_TQ1_0_seq_kvf16.txt,       F16, REFERENCE,  1e-3, 16",
+            "tiny-b158-TQ2_0.gguf,       numpy_relu2_aqq8k_kvf16.txt,          F16, REFERENCE,  1e-3, 16",
+            "tiny-b158-TQ2_0.gguf,       numpy_relu2_aqtok_kvf16.txt,          F16, TOKEN_INT8, 1e-2, 16",
+            "tiny-b158-TQ1_0.gguf,       bitnetcpp2_I2_S_seq_kvf16.txt,        F16, TOKEN_INT8, 1e-2, 16",
     })
-    void bitnetB158MatchesTheReference(String model, String reference, KvType kv, double tolerance, int argmax) {
+    void bitnetB158MatchesTheReference(String model, String reference, KvType kv, ActivationMode mode,
+                                       double tolerance, int argmax) {
         int[] tokens = ReferenceLogits.readIds(TestFiles.shared(B158 + "tokens.txt"));
         float[][] expected = ReferenceLogits.read(TestFiles.shared(B158 + "logits/" + reference));
-        checkBothPaths(TestFiles.shared(B158 + model), tokens, expected, kv, tolerance, argmax);
+        checkBothPaths(TestFiles.shared(B158 + model), tokens, expected, kv, mode, tolerance, argmax);
     }
 
     @ParameterizedTest(name = "{0} vs {1}")
@@ -40,11 +46,15 @@ class CrossValidationTest {
             "tiny-f32.gguf,  mainline_f32_seq_kvf16.txt,   F16, 1e-3, 16",
             "tiny-I2_S.gguf, bitnetcpp_I2_S_seq_kvf16.txt, F16, 2e-2, 16",
             "tiny-I2_S.gguf, numpy_silu_aq_kvf16.txt,      F16, 2e-2, 16",
+            "tiny-TQ2_0.gguf, mainline_TQ2_0_seq_kvf16.txt, F16, 2e-2, 16",
+            "tiny-TQ1_0.gguf, mainline_TQ1_0_seq_kvf16.txt, F16, 2e-2, 16",
+            "tiny-TQ2_0.gguf, mainline_TQ2_0_seq_kvf32.txt, F32, 2e-2, 16",
+            "tiny-TQ1_0.gguf, mainline_TQ1_0_seq_kvf32.txt, F32, 2e-2, 16",
     })
     void bitnetSiluMatchesTheReference(String model, String reference, KvType kv, double tolerance, int argmax) {
         int[] tokens = ReferenceLogits.readIds(TestFiles.shared(SILU + "tokens.txt"));
         float[][] expected = ReferenceLogits.read(TestFiles.shared(SILU + "logits/" + reference));
-        checkBothPaths(TestFiles.shared(SILU + model), tokens, expected, kv, tolerance, argmax);
+        checkBothPaths(TestFiles.shared(SILU + model), tokens, expected, kv, ActivationMode.REFERENCE, tolerance, argmax);
     }
 
     @ParameterizedTest(name = "stories260K KV {0}")
@@ -56,7 +66,7 @@ class CrossValidationTest {
         Path dir = TestFiles.shared("refdata/stories260K/stories260K.gguf").getParent();
         int[] tokens = ReferenceLogits.readIds(dir.resolve("stories260K-logits32-prompt.ids"));
         float[][] expected = ReferenceLogits.read(dir.resolve(reference));
-        checkBothPaths(dir.resolve("stories260K.gguf"), tokens, expected, kv, tolerance, 32);
+        checkBothPaths(dir.resolve("stories260K.gguf"), tokens, expected, kv, ActivationMode.REFERENCE, tolerance, 32);
     }
 
     @ParameterizedTest(name = "{0} teacher-forced on {1}")
@@ -67,6 +77,10 @@ class CrossValidationTest {
             "tiny-b158-I2_S-embf16.gguf, bitnetcpp2_I2_S-embf16_genseq32_kvf16.txt",
             "tiny-b158-I2_S.gguf,        bitnetcpp2_I2_S_gen32_kvf16.txt",
             "tiny-b158-I2_S.gguf,        bitnetcpp2_I2_S_genseq32_kvf16.txt",
+            "tiny-b158-TQ2_0.gguf,       bitnetcpp2_TQ2_0_gen32_kvf16.txt",
+            "tiny-b158-TQ2_0.gguf,       bitnetcpp2_TQ2_0_genseq32_kvf16.txt",
+            "tiny-b158-TQ1_0.gguf,       bitnetcpp2_TQ1_0_gen32_kvf16.txt",
+            "tiny-b158-TQ1_0.gguf,       bitnetcpp2_TQ1_0_genseq32_kvf16.txt",
     })
     void greedyContinuationAgreesTeacherForced(String model, String reference) {
         int[] prompt = ReferenceLogits.readIds(TestFiles.shared(B158 + "tokens.txt"));
@@ -92,10 +106,11 @@ class CrossValidationTest {
     }
 
     /** One token per call (the reference's generation path) and all tokens in one batch (our prompt path). */
-    static void checkBothPaths(Path model, int[] tokens, float[][] expected, KvType kv, double tolerance, int argmax) {
+    static void checkBothPaths(Path model, int[] tokens, float[][] expected, KvType kv, ActivationMode mode,
+                               double tolerance, int argmax) {
         try (Model m = Model.load(model);
              CpuForwardPass pass = new CpuForwardPass(m, InferenceOptions.defaults().withKvType(kv).withThreads(2)
-                     .withBatchSize(8))) {
+                     .withBatchSize(8).withActivationMode(mode))) {
             int v = m.config().vocabSize();
             float[][] sequential = new float[tokens.length][v];
             KvCache cache = pass.newCache(tokens.length);
