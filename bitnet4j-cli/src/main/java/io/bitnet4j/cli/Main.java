@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 ChatCommand.class,
                 PerplexityCommand.class,
                 CrossvalCommand.class,
+                SynthCommand.class,
                 InspectCommand.class,
                 VerifyCommand.class,
                 CommandLine.HelpCommand.class
