@@ -484,11 +484,12 @@ public final class Tokenizer {
 
     /**
      * Token ids to text: the pieces joined, control tokens rendered only if {@code special}, the leading space
-     * that SentencePiece adds removed from the first piece; no other clean-up, so that
-     * {@code decode(encode(text, false, false), false)} gives back the text.
+     * that SentencePiece adds removed from the first piece that has any text; no other clean-up, so that
+     * {@code decode(encode(text, addSpecial, false))} gives back the text. (llama.cpp's {@code llama_detokenize}
+     * strips the space only from the very first token, even a hidden BOS: see {@link #detokenize}.)
      */
     public String decode(int[] ids, boolean special) {
-        return new String(join(ids, addSpacePrefix, special), StandardCharsets.UTF_8);
+        return new String(join(ids, addSpacePrefix, special, true), StandardCharsets.UTF_8);
     }
 
     /** {@link #decode(int[], boolean)} without control-token text. */
@@ -515,21 +516,26 @@ public final class Tokenizer {
             to--;
         }
         boolean stripSpace = addSpacePrefix && from == 0;
-        byte[] bytes = join(Arrays.copyOfRange(ids, from, to), stripSpace, unparseSpecial);
+        byte[] bytes = join(Arrays.copyOfRange(ids, from, to), stripSpace, unparseSpecial, false);
         if (cleanSpaces) {
             bytes = cleanUpSpaces(bytes);
         }
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
-    /** The pieces joined; a leading space of the first piece is dropped if {@code stripFirstSpace}. */
-    private byte[] join(int[] ids, boolean stripFirstSpace, boolean special) {
+    /**
+     * The pieces joined; if {@code stripFirstSpace}, a leading space of the first piece is dropped (of the first
+     * non-empty piece if {@code skipEmpty}).
+     */
+    private byte[] join(int[] ids, boolean stripFirstSpace, boolean special, boolean skipEmpty) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
         boolean strip = stripFirstSpace;
         for (int id : ids) {
             byte[] piece = tokenToPiece(id, special);
             int skip = strip && piece.length > 0 && piece[0] == ' ' ? 1 : 0;
-            strip = false;
+            if (piece.length > 0 || !skipEmpty) {
+                strip = false;
+            }
             out.write(piece, skip, piece.length - skip);
         }
         return out.toByteArray();
