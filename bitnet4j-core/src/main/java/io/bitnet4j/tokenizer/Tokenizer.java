@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeSet;
+import java.util.stream.IntStream;
 
 /**
  * Text to token ids and back, built from a GGUF file's {@code tokenizer.ggml.*} metadata, giving the ids
@@ -272,15 +273,35 @@ public final class Tokenizer {
             List<String> list = md.optionalStringArray(KEY_MERGES).orElseThrow(() -> BitnetException.invalidModel(
                     source + ": metadata key '" + KEY_MERGES + "' is missing: a gpt2 (byte-level BPE) tokenizer "
                             + "needs its merges"));
-            merges = new MergeTable(list.size());
+            int n = list.size();
+            int[] resolved = new int[3 * n];
+            // resolving 280k merges is most of the load time: do it in parallel chunks (the map is read-only)
+            int chunk = 16_384;
+            int chunks = (n + chunk - 1) / chunk;
+            String[] errors = new String[chunks];
+            IntStream.range(0, chunks).parallel().forEach(c -> errors[c] =
+                    resolveMerges(list, c * chunk, Math.min(n, (c + 1) * chunk), resolved));
+            for (String error : errors) {
+                if (error != null) {
+                    throw BitnetException.invalidModel(error);
+                }
+            }
+            merges = new MergeTable(n);
+            for (int rank = 0; rank < n; rank++) {
+                merges.put(resolved[3 * rank], resolved[3 * rank + 1], rank, resolved[3 * rank + 2]);
+            }
+        }
+
+        /** Writes (left, right, result) ids of merges [from, to); returns the first problem, or null. */
+        private String resolveMerges(List<String> list, int from, int to, int[] resolved) {
             char[] buf = new char[64];
             char[] joined = new char[64];
-            for (int rank = 0; rank < list.size(); rank++) {
+            for (int rank = from; rank < to; rank++) {
                 String merge = list.get(rank);
                 int space = merge.indexOf(' ', 1);
                 if (space < 0) {
-                    throw BitnetException.invalidModel(source + ": " + KEY_MERGES + "[" + rank + "] = '" + merge
-                            + "' is not two tokens separated by a space");
+                    return source + ": " + KEY_MERGES + "[" + rank + "] = '" + merge
+                            + "' is not two tokens separated by a space";
                 }
                 int len = merge.length();
                 if (buf.length < len) {
@@ -296,11 +317,14 @@ public final class Tokenizer {
                 if (left < 0 || right < 0 || result < 0) {
                     String missing = left < 0 ? merge.substring(0, space)
                             : right < 0 ? merge.substring(space + 1) : new String(joined, 0, len - 1);
-                    throw BitnetException.invalidModel(source + ": " + KEY_MERGES + "[" + rank + "] = '" + merge
-                            + "' names '" + missing + "', which is not in " + KEY_TOKENS);
+                    return source + ": " + KEY_MERGES + "[" + rank + "] = '" + merge + "' names '" + missing
+                            + "', which is not in " + KEY_TOKENS;
                 }
-                merges.put(left, right, rank, result);
+                resolved[3 * rank] = left;
+                resolved[3 * rank + 1] = right;
+                resolved[3 * rank + 2] = result;
             }
+            return null;
         }
 
         /** A special-token id: absent -> the default; -1 (or u32 0xFFFFFFFF) -> none; otherwise it must be a token. */
@@ -346,8 +370,9 @@ public final class Tokenizer {
                     set.add(id); // FIM pad, repo and file-separator tokens end generation
                 }
             }
-            for (int id = 0; id < texts.length; id++) {
-                if (EOG_TEXTS.contains(texts[id])) {
+            for (String text : EOG_TEXTS) {
+                int id = tokenMap.get(text);
+                if (id >= 0) {
                     set.add(id);
                     makeControl(id);
                 }
@@ -360,13 +385,16 @@ public final class Tokenizer {
             eogIds = set.stream().mapToInt(Integer::intValue).toArray();
         }
 
+        /** The lowest id among the tokens with one of these texts, or -1. */
         private int firstWithText(List<String> candidates) {
-            for (int id = 0; id < texts.length; id++) {
-                if (candidates.contains(texts[id])) {
-                    return id;
+            int first = -1;
+            for (String text : candidates) {
+                int id = tokenMap.get(text);
+                if (id >= 0 && (first < 0 || id < first)) {
+                    first = id;
                 }
             }
-            return -1;
+            return first;
         }
 
         /** llama.cpp makes a control-looking token CONTROL when the file has it otherwise. */
