@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
         subcommands = {
                 InspectCommand.class,
                 VerifyCommand.class,
+                TokenizeCommand.class,
+                DetokenizeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
