@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.stream.IntStream;
 
 /**
@@ -23,6 +24,7 @@ import java.util.stream.IntStream;
  */
 public final class Tokenizer {
     private static final System.Logger LOG = System.getLogger(Tokenizer.class.getName());
+    private static final byte[] EMPTY = new byte[0];
 
     static final String KEY_MODEL = "tokenizer.ggml.model";
     static final String KEY_PRE = "tokenizer.ggml.pre";
@@ -78,7 +80,8 @@ public final class Tokenizer {
     private final BpeTokenizer bpe;
     private final SpmTokenizer spm;
     private final SpecialTokenSplitter specials;
-    private final byte[][] pieces;
+    /** Pieces with special = true, built on first use. */
+    private final AtomicReferenceArray<byte[]> pieces;
 
     private Tokenizer(Builder b) {
         this.source = b.source;
@@ -104,7 +107,7 @@ public final class Tokenizer {
         this.bpe = kind == Kind.BPE ? new BpeTokenizer(tokenMap, b.merges, preTokenizer.type(), preTokenizer.ignoreMerges()) : null;
         this.spm = kind == Kind.SPM ? new SpmTokenizer(source, tokenMap, scores, unk) : null;
         this.specials = new SpecialTokenSplitter(texts, types);
-        this.pieces = new byte[texts.length][];
+        this.pieces = new AtomicReferenceArray<>(texts.length);
         if (bpe != null && bpe.missingByteTokens() > 0) {
             LOG.log(System.Logger.Level.WARNING, "{0}: {1} of the 256 bytes have no token; text containing them "
                     + "loses them, as in llama.cpp", source, bpe.missingByteTokens());
@@ -286,9 +289,13 @@ public final class Tokenizer {
                     throw BitnetException.invalidModel(error);
                 }
             }
-            merges = new MergeTable(n);
+            int[] results = new int[n];
             for (int rank = 0; rank < n; rank++) {
-                merges.put(resolved[3 * rank], resolved[3 * rank + 1], rank, resolved[3 * rank + 2]);
+                results[rank] = resolved[3 * rank + 2];
+            }
+            merges = new MergeTable(results);
+            for (int rank = 0; rank < n; rank++) {
+                merges.put(resolved[3 * rank], resolved[3 * rank + 1], rank);
             }
         }
 
@@ -463,13 +470,19 @@ public final class Tokenizer {
      * UTF-8 character; use a {@link StreamingDecoder} to print pieces as they come.
      */
     public byte[] tokenToPiece(int id, boolean special) {
+        return piece(id, special).clone();
+    }
+
+    /** The piece without a defensive copy: callers must not change it. */
+    byte[] piece(int id, boolean special) {
         checkId(id);
         if (!special && types[id].isSpecial()) {
-            return new byte[0];
+            return EMPTY;
         }
-        byte[] piece = pieces[id];
+        byte[] piece = pieces.get(id);
         if (piece == null) {
-            piece = pieces[id] = computePiece(id);
+            piece = computePiece(id);
+            pieces.set(id, piece); // racing threads compute equal pieces
         }
         return piece;
     }
@@ -559,7 +572,7 @@ public final class Tokenizer {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
         boolean strip = stripFirstSpace;
         for (int id : ids) {
-            byte[] piece = tokenToPiece(id, special);
+            byte[] piece = piece(id, special);
             int skip = strip && piece.length > 0 && piece[0] == ' ' ? 1 : 0;
             if (piece.length > 0 || !skipEmpty) {
                 strip = false;
