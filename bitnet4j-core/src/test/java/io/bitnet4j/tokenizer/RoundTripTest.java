@@ -42,4 +42,13 @@ class RoundTripTest {
                     && !text.contains(" 'm") && !text.contains(" ' "));
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void loneSurrogatesAreEncodedAsReplacementCharacters() {
+        for (String vocab : new String[] {Vocabs.LLAMA3, Vocabs.LLAMA_SPM, Vocabs.TOK512}) {
+            Tokenizer t = Vocabs.tokenizer(vocab);
+            assertThat(t.decode(t.encode("a\uD800b\uDC00", false, false))).as(vocab).isEqualTo("a\uFFFDb\uFFFD");
+            assertThat(t.encode("a\uD800b", false, false)).as(vocab).containsExactly(t.encode("a\uFFFDb", false, false));
+        }
+    }
 }
