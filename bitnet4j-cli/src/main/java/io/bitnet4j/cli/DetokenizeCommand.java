@@ -97,16 +97,7 @@ final class DetokenizeCommand implements Callable<Integer> {
     }
 
     private String text(Tokenizer tokenizer, int[] tokens) {
-        return noCleanSpaces && !removeSpecial ? tokenizer.decode(tokens, special)
-                : noCleanSpaces ? tokenizer.decode(strip(tokenizer, tokens), special)
-                : tokenizer.detokenize(tokens, removeSpecial, special);
-    }
-
-    private static int[] strip(Tokenizer t, int[] tokens) {
-        int from = tokens.length > 0 && t.addBos() && tokens[0] == t.bos() ? 1 : 0;
-        int to = tokens.length > from && t.addEos() && tokens[tokens.length - 1] == t.eos() ? tokens.length - 1
-                : tokens.length;
-        return java.util.Arrays.copyOfRange(tokens, from, to);
+        return tokenizer.detokenize(tokens, removeSpecial, special, !noCleanSpaces);
     }
 
     private static int checked(Tokenizer t, int id) {

@@ -548,6 +548,14 @@ public final class Tokenizer {
      * @param unparseSpecial render control tokens as their text
      */
     public String detokenize(int[] ids, boolean removeSpecial, boolean unparseSpecial) {
+        return detokenize(ids, removeSpecial, unparseSpecial, true);
+    }
+
+    /**
+     * {@link #detokenize(int[], boolean, boolean)}, with the space clean-up only if {@code cleanSpaces} (and the
+     * vocabulary asks for it).
+     */
+    public String detokenize(int[] ids, boolean removeSpecial, boolean unparseSpecial, boolean cleanSpaces) {
         int from = 0;
         int to = ids.length;
         if (removeSpecial && addBos && to > from && ids[from] == bos) {
@@ -558,7 +566,7 @@ public final class Tokenizer {
         }
         boolean stripSpace = addSpacePrefix && from == 0;
         byte[] bytes = join(Arrays.copyOfRange(ids, from, to), stripSpace, unparseSpecial, false);
-        if (cleanSpaces) {
+        if (cleanSpaces && this.cleanSpaces) {
             bytes = cleanUpSpaces(bytes);
         }
         return new String(bytes, StandardCharsets.UTF_8);
