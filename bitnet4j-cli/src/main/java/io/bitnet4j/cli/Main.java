@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 InspectCommand.class,
                 VerifyCommand.class,
+                TokenizeCommand.class,
+                DetokenizeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

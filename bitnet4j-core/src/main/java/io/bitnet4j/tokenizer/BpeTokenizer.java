@@ -148,12 +148,11 @@ final class BpeTokenizer {
             if (ids[left] == DEAD || right < 0) {
                 continue;
             }
-            int slot = merges.find(ids[left], ids[right]);
             // A rank names one pair of ids, so an unchanged rank means both symbols are as when queued.
-            if (slot < 0 || merges.rankAt(slot) != rank) {
+            if (merges.rank(ids[left], ids[right]) != rank) {
                 continue;
             }
-            ids[left] = merges.resultAt(slot);
+            ids[left] = merges.result(rank);
             ids[right] = DEAD;
             int after = next[right];
             next[left] = after;
@@ -177,11 +176,11 @@ final class BpeTokenizer {
     }
 
     private void push(Work w, int left, int right) {
-        int slot = merges.find(w.ids[left], w.ids[right]);
-        if (slot < 0) {
+        int rank = merges.rank(w.ids[left], w.ids[right]);
+        if (rank < 0) {
             return;
         }
-        long key = ((long) merges.rankAt(slot) << 32) | left;
+        long key = ((long) rank << 32) | left;
         if (w.heapSize == w.heap.length) {
             w.heap = Arrays.copyOf(w.heap, w.heap.length * 2);
         }

@@ -4,24 +4,27 @@ import java.util.Arrays;
 
 /**
  * BPE merges by token ids: (left id, right id) packed in a long -> rank (position in
- * {@code tokenizer.ggml.merges}) and the id of the merged token. Open addressing, no boxing; a pair listed twice
- * keeps its first rank, as llama.cpp does.
+ * {@code tokenizer.ggml.merges}); the merged token of each rank is kept in an array by rank. Open addressing
+ * with linear probing at a load factor of at most 0.75, no boxing. A pair listed twice keeps its first rank, as
+ * llama.cpp does.
  */
 final class MergeTable {
     private static final long EMPTY = -1L;
 
     private final long[] keys;
     private final int[] ranks;
-    private final int[] results;
+    private final int[] resultByRank;
     private final int mask;
-    private int size;
 
-    MergeTable(int expected) {
-        int capacity = Integer.highestOneBit(Math.max(4, expected * 2 - 1)) << 1;
+    /**
+     * @param resultByRank the merged token id of each rank
+     */
+    MergeTable(int[] resultByRank) {
+        this.resultByRank = resultByRank;
+        int capacity = Integer.highestOneBit(Math.max(4, resultByRank.length + resultByRank.length / 3)) << 1;
         keys = new long[capacity];
         Arrays.fill(keys, EMPTY);
         ranks = new int[capacity];
-        results = new int[capacity];
         mask = capacity - 1;
     }
 
@@ -35,7 +38,7 @@ final class MergeTable {
     }
 
     /** Adds a merge; returns false (and keeps the earlier one) if the pair is already there. */
-    boolean put(int left, int right, int rank, int result) {
+    boolean put(int left, int right, int rank) {
         long k = key(left, right);
         int slot = slotOf(k) & mask;
         while (keys[slot] != EMPTY) {
@@ -46,13 +49,11 @@ final class MergeTable {
         }
         keys[slot] = k;
         ranks[slot] = rank;
-        results[slot] = result;
-        size++;
         return true;
     }
 
-    /** The slot of a pair, or -1 if the pair does not merge. */
-    int find(int left, int right) {
+    /** The rank of a pair, or -1 if the pair does not merge. */
+    int rank(int left, int right) {
         if (left < 0 || right < 0) {
             return -1;
         }
@@ -61,7 +62,7 @@ final class MergeTable {
         while (true) {
             long existing = keys[slot];
             if (existing == k) {
-                return slot;
+                return ranks[slot];
             }
             if (existing == EMPTY) {
                 return -1;
@@ -70,15 +71,8 @@ final class MergeTable {
         }
     }
 
-    int rankAt(int slot) {
-        return ranks[slot];
-    }
-
-    int resultAt(int slot) {
-        return results[slot];
-    }
-
-    int size() {
-        return size;
+    /** The token a merge of this rank produces. */
+    int result(int rank) {
+        return resultByRank[rank];
     }
 }

@@ -73,6 +73,13 @@ final class SpmTokenizer {
         }
         for (int i = from; i < to; i++) {
             char c = text.charAt(i);
+            if (Character.isSurrogate(c)) {
+                boolean paired = Character.isHighSurrogate(c) ? i + 1 < to && Character.isLowSurrogate(text.charAt(i + 1))
+                        : i > from && Character.isHighSurrogate(text.charAt(i - 1));
+                if (!paired) {
+                    c = '\uFFFD'; // UTF-8 text cannot hold a lone surrogate
+                }
+            }
             buf[p++] = c == ' ' ? SPACE_MARK : c;
         }
         // one symbol per code point

@@ -22,7 +22,7 @@ public final class StreamingDecoder {
 
     /** Adds one token and returns the text completed by it (possibly empty). */
     public String feed(int id) {
-        byte[] piece = tokenizer.tokenToPiece(id, special);
+        byte[] piece = tokenizer.piece(id, special);
         if (size + piece.length > pending.length) {
             pending = Arrays.copyOf(pending, Math.max(pending.length * 2, size + piece.length));
         }

@@ -1,13 +1,21 @@
 package io.bitnet4j.tokenizer;
 
+import java.util.Arrays;
+
 /**
  * Token text to id, an open-addressing hash table that can be probed with a slice of a {@code char[]} so that
- * encoding looks words up without building strings. Hashes are {@link String#hashCode()}.
+ * encoding looks words up without building strings. All token texts live in one {@code char[]} pool, and each
+ * slot packs the text's hash with its id, so a probe touches few cache lines. Hashes are
+ * {@link String#hashCode()}. Immutable after construction.
  */
 final class TokenMap {
-    private final String[] keys;
-    private final int[] hashes;
-    private final int[] values;
+    private static final long EMPTY = 0L;
+
+    /** hash << 32 | (id + 1); 0 = empty. */
+    private final long[] slots;
+    private final char[] pool;
+    /** Start of each token's text in the pool; the text ends where the next one starts. */
+    private final int[] offsets;
     private final int mask;
 
     /**
@@ -15,33 +23,40 @@ final class TokenMap {
      * {@code duplicateOut[1]} receive the two ids of the first duplicate found and the later id is not stored.
      */
     TokenMap(String[] tokens, int[] duplicateOut) {
-        int capacity = Integer.highestOneBit(Math.max(4, tokens.length * 2 - 1)) << 1;
-        keys = new String[capacity];
-        hashes = new int[capacity];
-        values = new int[capacity];
+        int n = tokens.length;
+        offsets = new int[n + 1];
+        long total = 0;
+        for (int id = 0; id < n; id++) {
+            offsets[id] = (int) total;
+            total += tokens[id].length();
+            if (total > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("token texts too long");
+            }
+        }
+        offsets[n] = (int) total;
+        pool = new char[(int) total];
+        for (int id = 0; id < n; id++) {
+            tokens[id].getChars(0, tokens[id].length(), pool, offsets[id]);
+        }
+        int capacity = Integer.highestOneBit(Math.max(4, n * 2 - 1)) << 1;
+        slots = new long[capacity];
         mask = capacity - 1;
         duplicateOut[0] = -1;
-        for (int id = 0; id < tokens.length; id++) {
-            String key = tokens[id];
-            int h = key.hashCode();
+        for (int id = 0; id < n; id++) {
+            int h = tokens[id].hashCode();
+            int existing = find(h, pool, offsets[id], offsets[id + 1] - offsets[id]);
+            if (existing >= 0) {
+                if (duplicateOut[0] < 0) {
+                    duplicateOut[0] = existing;
+                    duplicateOut[1] = id;
+                }
+                continue;
+            }
             int slot = mix(h) & mask;
-            while (true) {
-                String existing = keys[slot];
-                if (existing == null) {
-                    keys[slot] = key;
-                    hashes[slot] = h;
-                    values[slot] = id;
-                    break;
-                }
-                if (hashes[slot] == h && existing.equals(key)) {
-                    if (duplicateOut[0] < 0) {
-                        duplicateOut[0] = values[slot];
-                        duplicateOut[1] = id;
-                    }
-                    break;
-                }
+            while (slots[slot] != EMPTY) {
                 slot = (slot + 1) & mask;
             }
+            slots[slot] = ((long) h << 32) | (id + 1L);
         }
     }
 
@@ -52,18 +67,8 @@ final class TokenMap {
 
     /** The id of this text, or -1. */
     int get(String text) {
-        int h = text.hashCode();
-        int slot = mix(h) & mask;
-        while (true) {
-            String existing = keys[slot];
-            if (existing == null) {
-                return -1;
-            }
-            if (hashes[slot] == h && existing.equals(text)) {
-                return values[slot];
-            }
-            slot = (slot + 1) & mask;
-        }
+        char[] chars = text.toCharArray();
+        return get(chars, 0, chars.length);
     }
 
     /** The id of the text {@code buf[off, off+len)}, or -1. */
@@ -72,25 +77,25 @@ final class TokenMap {
         for (int i = off, end = off + len; i < end; i++) {
             h = 31 * h + buf[i];
         }
+        return find(h, buf, off, len);
+    }
+
+    private int find(int h, char[] buf, int off, int len) {
         int slot = mix(h) & mask;
         while (true) {
-            String existing = keys[slot];
-            if (existing == null) {
+            long s = slots[slot];
+            if (s == EMPTY) {
                 return -1;
             }
-            if (hashes[slot] == h && existing.length() == len && regionEquals(existing, buf, off, len)) {
-                return values[slot];
+            if ((int) (s >>> 32) == h) {
+                int id = (int) s - 1;
+                int start = offsets[id];
+                if (offsets[id + 1] - start == len
+                        && Arrays.equals(pool, start, start + len, buf, off, off + len)) {
+                    return id;
+                }
             }
             slot = (slot + 1) & mask;
         }
-    }
-
-    private static boolean regionEquals(String s, char[] buf, int off, int len) {
-        for (int i = 0; i < len; i++) {
-            if (s.charAt(i) != buf[off + i]) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.stream.IntStream;
 
 /**
  * Text to token ids and back, built from a GGUF file's {@code tokenizer.ggml.*} metadata, giving the ids
@@ -22,6 +24,7 @@ import java.util.TreeSet;
  */
 public final class Tokenizer {
     private static final System.Logger LOG = System.getLogger(Tokenizer.class.getName());
+    private static final byte[] EMPTY = new byte[0];
 
     static final String KEY_MODEL = "tokenizer.ggml.model";
     static final String KEY_PRE = "tokenizer.ggml.pre";
@@ -77,7 +80,8 @@ public final class Tokenizer {
     private final BpeTokenizer bpe;
     private final SpmTokenizer spm;
     private final SpecialTokenSplitter specials;
-    private final byte[][] pieces;
+    /** Pieces with special = true, built on first use. */
+    private final AtomicReferenceArray<byte[]> pieces;
 
     private Tokenizer(Builder b) {
         this.source = b.source;
@@ -103,7 +107,7 @@ public final class Tokenizer {
         this.bpe = kind == Kind.BPE ? new BpeTokenizer(tokenMap, b.merges, preTokenizer.type(), preTokenizer.ignoreMerges()) : null;
         this.spm = kind == Kind.SPM ? new SpmTokenizer(source, tokenMap, scores, unk) : null;
         this.specials = new SpecialTokenSplitter(texts, types);
-        this.pieces = new byte[texts.length][];
+        this.pieces = new AtomicReferenceArray<>(texts.length);
         if (bpe != null && bpe.missingByteTokens() > 0) {
             LOG.log(System.Logger.Level.WARNING, "{0}: {1} of the 256 bytes have no token; text containing them "
                     + "loses them, as in llama.cpp", source, bpe.missingByteTokens());
@@ -272,15 +276,39 @@ public final class Tokenizer {
             List<String> list = md.optionalStringArray(KEY_MERGES).orElseThrow(() -> BitnetException.invalidModel(
                     source + ": metadata key '" + KEY_MERGES + "' is missing: a gpt2 (byte-level BPE) tokenizer "
                             + "needs its merges"));
-            merges = new MergeTable(list.size());
+            int n = list.size();
+            int[] resolved = new int[3 * n];
+            // resolving 280k merges is most of the load time: do it in parallel chunks (the map is read-only)
+            int chunk = 16_384;
+            int chunks = (n + chunk - 1) / chunk;
+            String[] errors = new String[chunks];
+            IntStream.range(0, chunks).parallel().forEach(c -> errors[c] =
+                    resolveMerges(list, c * chunk, Math.min(n, (c + 1) * chunk), resolved));
+            for (String error : errors) {
+                if (error != null) {
+                    throw BitnetException.invalidModel(error);
+                }
+            }
+            int[] results = new int[n];
+            for (int rank = 0; rank < n; rank++) {
+                results[rank] = resolved[3 * rank + 2];
+            }
+            merges = new MergeTable(results);
+            for (int rank = 0; rank < n; rank++) {
+                merges.put(resolved[3 * rank], resolved[3 * rank + 1], rank);
+            }
+        }
+
+        /** Writes (left, right, result) ids of merges [from, to); returns the first problem, or null. */
+        private String resolveMerges(List<String> list, int from, int to, int[] resolved) {
             char[] buf = new char[64];
             char[] joined = new char[64];
-            for (int rank = 0; rank < list.size(); rank++) {
+            for (int rank = from; rank < to; rank++) {
                 String merge = list.get(rank);
                 int space = merge.indexOf(' ', 1);
                 if (space < 0) {
-                    throw BitnetException.invalidModel(source + ": " + KEY_MERGES + "[" + rank + "] = '" + merge
-                            + "' is not two tokens separated by a space");
+                    return source + ": " + KEY_MERGES + "[" + rank + "] = '" + merge
+                            + "' is not two tokens separated by a space";
                 }
                 int len = merge.length();
                 if (buf.length < len) {
@@ -296,11 +324,14 @@ public final class Tokenizer {
                 if (left < 0 || right < 0 || result < 0) {
                     String missing = left < 0 ? merge.substring(0, space)
                             : right < 0 ? merge.substring(space + 1) : new String(joined, 0, len - 1);
-                    throw BitnetException.invalidModel(source + ": " + KEY_MERGES + "[" + rank + "] = '" + merge
-                            + "' names '" + missing + "', which is not in " + KEY_TOKENS);
+                    return source + ": " + KEY_MERGES + "[" + rank + "] = '" + merge + "' names '" + missing
+                            + "', which is not in " + KEY_TOKENS;
                 }
-                merges.put(left, right, rank, result);
+                resolved[3 * rank] = left;
+                resolved[3 * rank + 1] = right;
+                resolved[3 * rank + 2] = result;
             }
+            return null;
         }
 
         /** A special-token id: absent -> the default; -1 (or u32 0xFFFFFFFF) -> none; otherwise it must be a token. */
@@ -346,8 +377,9 @@ public final class Tokenizer {
                     set.add(id); // FIM pad, repo and file-separator tokens end generation
                 }
             }
-            for (int id = 0; id < texts.length; id++) {
-                if (EOG_TEXTS.contains(texts[id])) {
+            for (String text : EOG_TEXTS) {
+                int id = tokenMap.get(text);
+                if (id >= 0) {
                     set.add(id);
                     makeControl(id);
                 }
@@ -360,13 +392,16 @@ public final class Tokenizer {
             eogIds = set.stream().mapToInt(Integer::intValue).toArray();
         }
 
+        /** The lowest id among the tokens with one of these texts, or -1. */
         private int firstWithText(List<String> candidates) {
-            for (int id = 0; id < texts.length; id++) {
-                if (candidates.contains(texts[id])) {
-                    return id;
+            int first = -1;
+            for (String text : candidates) {
+                int id = tokenMap.get(text);
+                if (id >= 0 && (first < 0 || id < first)) {
+                    first = id;
                 }
             }
-            return -1;
+            return first;
         }
 
         /** llama.cpp makes a control-looking token CONTROL when the file has it otherwise. */
@@ -435,13 +470,19 @@ public final class Tokenizer {
      * UTF-8 character; use a {@link StreamingDecoder} to print pieces as they come.
      */
     public byte[] tokenToPiece(int id, boolean special) {
+        return piece(id, special).clone();
+    }
+
+    /** The piece without a defensive copy: callers must not change it. */
+    byte[] piece(int id, boolean special) {
         checkId(id);
         if (!special && types[id].isSpecial()) {
-            return new byte[0];
+            return EMPTY;
         }
-        byte[] piece = pieces[id];
+        byte[] piece = pieces.get(id);
         if (piece == null) {
-            piece = pieces[id] = computePiece(id);
+            piece = computePiece(id);
+            pieces.set(id, piece); // racing threads compute equal pieces
         }
         return piece;
     }
@@ -484,11 +525,12 @@ public final class Tokenizer {
 
     /**
      * Token ids to text: the pieces joined, control tokens rendered only if {@code special}, the leading space
-     * that SentencePiece adds removed from the first piece; no other clean-up, so that
-     * {@code decode(encode(text, false, false), false)} gives back the text.
+     * that SentencePiece adds removed from the first piece that has any text; no other clean-up, so that
+     * {@code decode(encode(text, addSpecial, false))} gives back the text. (llama.cpp's {@code llama_detokenize}
+     * strips the space only from the very first token, even a hidden BOS: see {@link #detokenize}.)
      */
     public String decode(int[] ids, boolean special) {
-        return new String(join(ids, addSpacePrefix, special), StandardCharsets.UTF_8);
+        return new String(join(ids, addSpacePrefix, special, true), StandardCharsets.UTF_8);
     }
 
     /** {@link #decode(int[], boolean)} without control-token text. */
@@ -506,6 +548,14 @@ public final class Tokenizer {
      * @param unparseSpecial render control tokens as their text
      */
     public String detokenize(int[] ids, boolean removeSpecial, boolean unparseSpecial) {
+        return detokenize(ids, removeSpecial, unparseSpecial, true);
+    }
+
+    /**
+     * {@link #detokenize(int[], boolean, boolean)}, with the space clean-up only if {@code cleanSpaces} (and the
+     * vocabulary asks for it).
+     */
+    public String detokenize(int[] ids, boolean removeSpecial, boolean unparseSpecial, boolean cleanSpaces) {
         int from = 0;
         int to = ids.length;
         if (removeSpecial && addBos && to > from && ids[from] == bos) {
@@ -515,21 +565,26 @@ public final class Tokenizer {
             to--;
         }
         boolean stripSpace = addSpacePrefix && from == 0;
-        byte[] bytes = join(Arrays.copyOfRange(ids, from, to), stripSpace, unparseSpecial);
-        if (cleanSpaces) {
+        byte[] bytes = join(Arrays.copyOfRange(ids, from, to), stripSpace, unparseSpecial, false);
+        if (cleanSpaces && this.cleanSpaces) {
             bytes = cleanUpSpaces(bytes);
         }
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
-    /** The pieces joined; a leading space of the first piece is dropped if {@code stripFirstSpace}. */
-    private byte[] join(int[] ids, boolean stripFirstSpace, boolean special) {
+    /**
+     * The pieces joined; if {@code stripFirstSpace}, a leading space of the first piece is dropped (of the first
+     * non-empty piece if {@code skipEmpty}).
+     */
+    private byte[] join(int[] ids, boolean stripFirstSpace, boolean special, boolean skipEmpty) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
         boolean strip = stripFirstSpace;
         for (int id : ids) {
-            byte[] piece = tokenToPiece(id, special);
+            byte[] piece = piece(id, special);
             int skip = strip && piece.length > 0 && piece[0] == ' ' ? 1 : 0;
-            strip = false;
+            if (piece.length > 0 || !skipEmpty) {
+                strip = false;
+            }
             out.write(piece, skip, piece.length - skip);
         }
         return out.toByteArray();

@@ -1,8 +1,7 @@
 package io.bitnet4j.tokenizer;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Code point classes as llama.cpp's pre-tokenizers see them: one general category (number, letter, separator,
@@ -13,7 +12,8 @@ import java.util.Map;
  * from the UCD's DerivedAge) are treated as unassigned here, as llama.cpp does. The categories of all other code
  * points agree (checked over all 1,114,112 code points). Whitespace is the Unicode {@code White_Space} property,
  * which is what llama.cpp uses; it differs from {@link Character#isWhitespace(int)} (NBSP and U+202F are
- * whitespace, U+001C..U+001F are not).
+ * whitespace, U+001C..U+001F are not). A test checks the count of each category against llama.cpp's table, so
+ * a JDK with newer Unicode data is noticed.
  */
 final class UnicodeFlags {
     static final int UNDEFINED = 0x001;
@@ -54,60 +54,58 @@ final class UnicodeFlags {
 
     private static final int MAX_CODEPOINT = 0x10FFFF;
     private static final int[] FLAGS_OF_CODE = new int[16];
-    /** Block index of each 256-code-point block. */
-    private static final char[] BLOCK_INDEX = new char[(MAX_CODEPOINT + 1) >> 8];
-    /** Deduplicated blocks of 4-bit codes: category index (0..7) | whitespace << 3. */
-    private static final byte[] BLOCKS;
+    /**
+     * The 4-bit codes (category index 0..7 | whitespace << 3) of each 256-code-point block, computed on first use:
+     * most text touches a handful of blocks, and building all 4,352 up front would cost a noticeable part of a
+     * tokenizer's load time.
+     */
+    private static final AtomicReferenceArray<byte[]> BLOCKS = new AtomicReferenceArray<>((MAX_CODEPOINT + 1) >> 8);
     private static final int[] ASCII = new int[128];
-    private static final int ASSIGNED;
 
     static {
         for (int code = 0; code < 16; code++) {
             FLAGS_OF_CODE[code] = (1 << (code & 7)) | ((code & 8) != 0 ? WHITESPACE : 0);
         }
-        Map<String, Integer> seen = new HashMap<>();
-        byte[] all = new byte[1 << 16];
-        int blocks = 0;
-        int assigned = 0;
-        byte[] block = new byte[256];
-        int additions = 0;
-        for (int b = 0; b < BLOCK_INDEX.length; b++) {
-            for (int i = 0; i < 256; i++) {
-                int cp = (b << 8) | i;
-                while (additions < UNICODE_16_ADDITIONS.length && UNICODE_16_ADDITIONS[additions + 1] < cp) {
-                    additions += 2;
-                }
-                boolean added = additions < UNICODE_16_ADDITIONS.length && UNICODE_16_ADDITIONS[additions] <= cp;
-                int category = added ? 0 : categoryIndex(Character.getType(cp));
-                if (category != 0) {
-                    assigned++;
-                }
-                int ws = Arrays.binarySearch(WHITE_SPACE, cp) >= 0 ? 8 : 0;
-                block[i] = (byte) (category | ws);
-            }
-            String key = new String(block, java.nio.charset.StandardCharsets.ISO_8859_1);
-            Integer index = seen.get(key);
-            if (index == null) {
-                index = blocks++;
-                seen.put(key, index);
-                if ((blocks << 8) > all.length) {
-                    all = Arrays.copyOf(all, all.length * 2);
-                }
-                System.arraycopy(block, 0, all, index << 8, 256);
-            }
-            BLOCK_INDEX[b] = (char) (int) index;
-        }
-        BLOCKS = Arrays.copyOf(all, blocks << 8);
-        ASSIGNED = assigned;
         for (int cp = 0; cp < 128; cp++) {
             ASCII[cp] = lookup(cp);
         }
-        if (assigned != EXPECTED_ASSIGNED) {
-            System.getLogger(UnicodeFlags.class.getName()).log(System.Logger.Level.WARNING,
-                    "this Java's Unicode data has {0} assigned code points where llama.cpp's tables have {1}; "
-                            + "tokenization of recently added characters may differ from llama.cpp",
-                    assigned, EXPECTED_ASSIGNED);
+    }
+
+    private static byte[] block(int b) {
+        byte[] block = BLOCKS.get(b);
+        if (block == null) {
+            block = new byte[256];
+            for (int i = 0; i < 256; i++) {
+                block[i] = (byte) code((b << 8) | i);
+            }
+            BLOCKS.set(b, block); // racing threads compute the same contents
         }
+        return block;
+    }
+
+    private static int code(int cp) {
+        int category = isUnicode16Addition(cp) ? 0 : categoryIndex(Character.getType(cp));
+        int ws = cp <= 0x3000 && Arrays.binarySearch(WHITE_SPACE, cp) >= 0 ? 8 : 0;
+        return category | ws;
+    }
+
+    private static boolean isUnicode16Addition(int cp) {
+        if (cp < UNICODE_16_ADDITIONS[0] || cp > UNICODE_16_ADDITIONS[UNICODE_16_ADDITIONS.length - 1]) {
+            return false;
+        }
+        int lo = 0;
+        int hi = UNICODE_16_ADDITIONS.length / 2 - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (UNICODE_16_ADDITIONS[2 * mid + 1] < cp) {
+                lo = mid + 1;
+            } else if (UNICODE_16_ADDITIONS[2 * mid] > cp) {
+                hi = mid - 1;
+            } else {
+                return true;
+            }
+        }
+        return false;
     }
 
     private UnicodeFlags() {
@@ -131,7 +129,7 @@ final class UnicodeFlags {
     }
 
     private static int lookup(int cp) {
-        return FLAGS_OF_CODE[BLOCKS[(BLOCK_INDEX[cp >> 8] << 8) | (cp & 0xFF)]];
+        return FLAGS_OF_CODE[block(cp >> 8)[cp & 0xFF]];
     }
 
     /** The flags of a code point; never 0 (out-of-range values are undefined). */
@@ -157,8 +155,14 @@ final class UnicodeFlags {
         return (of(cp) & WHITESPACE) != 0;
     }
 
-    /** Assigned code points counted when the table was built (for tests). */
+    /** Number of code points whose category is not undefined (for tests; builds every block). */
     static int assignedCount() {
-        return ASSIGNED;
+        int assigned = 0;
+        for (int cp = 0; cp <= MAX_CODEPOINT; cp++) {
+            if ((of(cp) & UNDEFINED) == 0) {
+                assigned++;
+            }
+        }
+        return assigned;
     }
 }
