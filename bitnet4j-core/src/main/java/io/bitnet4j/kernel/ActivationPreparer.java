@@ -26,7 +26,32 @@ public final class ActivationPreparer {
             ActivationQuantizer.quantize(in, t * len, out, t);
         }
         out.setTokens(n);
+        if (out.wide() != null) {
+            widen(out, n);
+        }
         return out;
+    }
+
+    /** The 16-bit copies and 256-block sums the integer kernels read. */
+    static void widen(Activations a, int n) {
+        byte[] q = a.quants();
+        short[] wide = a.wide();
+        short[] doubled = a.wideDoubled();
+        int[] blockSums = a.blockSums();
+        int elements = n * a.length();
+        for (int i = 0; i < elements; i++) {
+            wide[i] = q[i];
+            doubled[i] = (short) (2 * q[i]);
+        }
+        if (blockSums != null) {
+            for (int b = 0; b < elements / 256; b++) {
+                int s = 0;
+                for (int i = b * 256; i < b * 256 + 256; i++) {
+                    s += q[i];
+                }
+                blockSums[b] = s;
+            }
+        }
     }
 
     private Activations slot(ActivationType type, int len) {

@@ -1,27 +1,50 @@
 package io.bitnet4j.kernel;
 
+import io.bitnet4j.gguf.GgmlType;
 import io.bitnet4j.tensor.ActivationType;
 import io.bitnet4j.tensor.WeightMatrix;
 
-/** Chooses the matrix-product kernel for a weight matrix and activation type. */
+/**
+ * Chooses the matrix-product kernel for a weight type and activation type: a Vector API kernel where one exists and
+ * the Vector API is usable, else the scalar reference. Which path is in use is logged once; a fallback to scalar
+ * code warns, because it is an order of magnitude slower.
+ */
 public final class KernelSelector {
+    private static final System.Logger LOG = System.getLogger(KernelSelector.class.getName());
+    private static final boolean VECTOR_API = vectorApiUsable();
+    private static volatile boolean logged;
+
     private final boolean scalarOnly;
 
     private KernelSelector(boolean scalarOnly) {
         this.scalarOnly = scalarOnly;
     }
 
-    /** The reference kernels only (tests, and {@code --kernels scalar}). */
+    /** The reference kernels only (tests, and {@code --scalar-kernels}). */
     public static KernelSelector scalar() {
         return new KernelSelector(true);
     }
 
     /** The fastest kernels available on this machine. */
     public static KernelSelector fastest() {
-        return new KernelSelector(false);
+        logOnce();
+        return new KernelSelector(!VECTOR_API);
+    }
+
+    /** A description of the vector path in use, for logs and benchmarks. */
+    public static String describeVectorPath() {
+        return VECTOR_API ? "Vector API " + Simd.BITS + "-bit (" + Simd.SHORT_LANES + " x 16-bit lanes)" : "scalar";
     }
 
     public MatMulKernel forMatrix(WeightMatrix w, ActivationType activations) {
+        if (scalarOnly) {
+            return ScalarMatMul.INSTANCE;
+        }
+        GgmlType type = w.tensor().type();
+        if (type == GgmlType.I2_S && activations == ActivationType.I8_TOKEN
+                && w.format() == io.bitnet4j.tensor.I2SFormat.I2S_128) {
+            return I2SKernel.INSTANCE;
+        }
         return ScalarMatMul.INSTANCE;
     }
 
@@ -32,5 +55,33 @@ public final class KernelSelector {
 
     public boolean scalarOnly() {
         return scalarOnly;
+    }
+
+    private static void logOnce() {
+        if (logged) {
+            return;
+        }
+        logged = true;
+        if (VECTOR_API) {
+            LOG.log(System.Logger.Level.INFO, "kernels: " + describeVectorPath());
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "kernels: the Vector API (jdk.incubator.vector) is not available or "
+                    + "the CPU has no 128-bit vectors; falling back to SCALAR kernels, about 10x slower. Run with "
+                    + "--add-modules jdk.incubator.vector (the ./bitnet launcher does).");
+        }
+    }
+
+    private static boolean vectorApiUsable() {
+        if (Boolean.getBoolean("bitnet.scalar")) {
+            return false;
+        }
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return false;
+        }
+        try {
+            return Simd.usable();
+        } catch (LinkageError e) {
+            return false;
+        }
     }
 }

@@ -21,6 +21,9 @@ public final class Activations {
     private final byte[] quants;
     private final float[] scales;
     private final int[] sums;
+    private final short[] wide;
+    private final short[] wideDoubled;
+    private final int[] blockSums;
     private int tokens;
 
     public Activations(ActivationType type, int length, int capacity) {
@@ -65,6 +68,10 @@ public final class Activations {
             }
             default -> throw new IllegalArgumentException(type.toString());
         }
+        boolean integer = type == ActivationType.I8_TOKEN || type == ActivationType.Q8_K;
+        wide = integer ? new short[(int) elements] : null;
+        wideDoubled = integer ? new short[(int) elements] : null;
+        blockSums = integer && length % 256 == 0 ? new int[(int) (elements / 256)] : null;
     }
 
     public ActivationType type() {
@@ -106,5 +113,22 @@ public final class Activations {
 
     public int[] sums() {
         return sums;
+    }
+
+    /**
+     * For the fast integer kernels ({@code I8_TOKEN}, {@code Q8_K}): the codes widened to 16 bits, the codes
+     * doubled, and the sum of the codes of each 256-element block. Filled by the kernels' activation preparer, not
+     * by the reference quantizer; null for float types.
+     */
+    public short[] wide() {
+        return wide;
+    }
+
+    public short[] wideDoubled() {
+        return wideDoubled;
+    }
+
+    public int[] blockSums() {
+        return blockSums;
     }
 }

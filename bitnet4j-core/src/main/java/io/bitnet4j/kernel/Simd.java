@@ -1,0 +1,44 @@
+package io.bitnet4j.kernel;
+
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector shapes the fast kernels use, fixed at start-up: the widest the CPU supports (512, 256 or 128 bits),
+ * or narrower with {@code -Dbitnet.vector.bits=256|128}. Only loaded when {@link KernelSelector} has checked that
+ * the Vector API is present.
+ */
+final class Simd {
+    static final int BITS = chooseBits();
+    /** 16-bit lanes: activations widened for the integer kernels. */
+    static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS));
+    /** Bytes with as many lanes as {@link #SHORTS}: the packed weight bytes a mask is tested from. */
+    static final VectorSpecies<Byte> MASK_BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(BITS / 2));
+    /** 32-bit integer lanes, for reducing 16-bit accumulators exactly. */
+    static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
+    static final VectorSpecies<Float> FLOATS = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
+    /** Lanes of {@link #SHORTS}: 32, 16 or 8. */
+    static final int SHORT_LANES = SHORTS.length();
+
+    private Simd() {
+    }
+
+    private static int chooseBits() {
+        int preferred = ShortVector.SPECIES_PREFERRED.vectorBitSize();
+        String forced = System.getProperty("bitnet.vector.bits");
+        if (forced != null) {
+            int bits = Integer.parseInt(forced.trim());
+            if (bits != 128 && bits != 256 && bits != 512) {
+                throw new IllegalArgumentException("bitnet.vector.bits must be 128, 256 or 512, got " + forced);
+            }
+            return Math.min(bits, preferred);
+        }
+        return preferred;
+    }
+
+    /** Whether the CPU gives at least 128-bit vectors (else the kernels would be slower than scalar code). */
+    static boolean usable() {
+        return ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 128;
+    }
+}
