@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 CrossvalCommand.class,
                 InspectCommand.class,
                 VerifyCommand.class,
+                ConvertCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
