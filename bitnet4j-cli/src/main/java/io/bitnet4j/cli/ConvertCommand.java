@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code bitnet convert SOURCE ...}: turn another project's model files into GGUF. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = "Convert a model from another format to GGUF.",
-        subcommands = {ConvertLlama2cCommand.class})
+        subcommands = {ConvertLlama2cCommand.class, ConvertHfCommand.class})
 final class ConvertCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -6,6 +6,7 @@ import io.bitnet4j.gguf.GgufFile;
 import io.bitnet4j.gguf.GgufValue;
 import io.bitnet4j.gguf.GgufWriter;
 import io.bitnet4j.model.Architecture;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,9 +46,9 @@ public final class HfImporter {
                           String name) {
     }
 
-    /** What was written: the tensor count, and which projections had to be ternarized. */
-    public record Result(HfConfig config, int tensors, GgmlType embeddingType, List<String> ternarized,
-                         boolean hasTokenizer) {
+    /** What was written: the tensor counts, and which projections had to be ternarized. */
+    public record Result(HfConfig config, int tensors, int projections, GgmlType embeddingType,
+                         List<String> ternarized, boolean hasTokenizer) {
     }
 
     private enum Role { EMBEDDING, NORM, PROJECTION, BIAS }
@@ -67,6 +68,10 @@ public final class HfImporter {
             throw BitnetException.usage("--embedding-type must be one of "
                     + OutputTypes.names(OutputTypes.EMBEDDING_TYPES) + ", got " + embeddingType);
         }
+        if (!Files.isDirectory(o.modelDir())) {
+            throw BitnetException.invalidFile(o.modelDir() + ": not a directory (expected a Hugging Face model "
+                    + "directory with config.json and model.safetensors)");
+        }
         HfConfig c = HfConfig.read(o.modelDir().resolve("config.json"));
         Map<String, GgufValue> tokenizer = o.vocabFrom() == null ? Map.of() : tokenizerKeys(o.vocabFrom(), c);
         if (tokenizer.isEmpty()) {
@@ -85,7 +90,9 @@ public final class HfImporter {
             LOG.log(System.Logger.Level.INFO, "wrote {0}: {1}, {2} tensors, projections {3}, embedding {4}; "
                             + "{5} projections ternarized (absmean), the others were ternary already",
                     o.output(), c.ggufArchitecture(), plan.size(), o.outType(), embeddingType, ternarized.size());
-            return new Result(c, plan.size(), embeddingType, List.copyOf(ternarized), !tokenizer.isEmpty());
+            int projections = (int) plan.stream().filter(p -> p.role() == Role.PROJECTION).count();
+            return new Result(c, plan.size(), projections, embeddingType, List.copyOf(ternarized),
+                    !tokenizer.isEmpty());
         }
     }
 
