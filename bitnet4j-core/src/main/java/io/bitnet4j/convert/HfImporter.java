@@ -87,9 +87,6 @@ public final class HfImporter {
                 out.addTensor(p.name(), p.type(), shape, data(p, shape, ternarized));
             }
             out.write(o.output());
-            LOG.log(System.Logger.Level.INFO, "wrote {0}: {1}, {2} tensors, projections {3}, embedding {4}; "
-                            + "{5} projections ternarized (absmean), the others were ternary already",
-                    o.output(), c.ggufArchitecture(), plan.size(), o.outType(), embeddingType, ternarized.size());
             int projections = (int) plan.stream().filter(p -> p.role() == Role.PROJECTION).count();
             return new Result(c, plan.size(), projections, embeddingType, List.copyOf(ternarized),
                     !tokenizer.isEmpty());

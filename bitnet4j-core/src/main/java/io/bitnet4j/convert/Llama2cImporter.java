@@ -17,7 +17,6 @@ import java.nio.file.Path;
  * model has a head larger than 64).
  */
 public final class Llama2cImporter {
-    private static final System.Logger LOG = System.getLogger(Llama2cImporter.class.getName());
     /** llama.cpp's {@code LLAMA_TOKEN_NULL} as the u32 its converter writes for "no such token". */
     private static final long NO_TOKEN = 0xFFFFFFFFL;
     /** llama2.c's RMSNorm epsilon, which llama.cpp's converter writes as a constant. */
@@ -86,8 +85,6 @@ public final class Llama2cImporter {
                 f32(out, p + "ffn_norm.weight", checkpoint.ffnNorm(i), dim);
             }
             out.write(options.output());
-            LOG.log(System.Logger.Level.INFO, "{0}: {1}, {2} tokens, context {3}; wrote {4}",
-                    options.checkpoint().getFileName(), h, vocab.size(), context, options.output());
             return new Result(h, context, 3 + 9 * h.layers());
         }
     }

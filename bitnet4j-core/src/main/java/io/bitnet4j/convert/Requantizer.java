@@ -82,10 +82,7 @@ public final class Requantizer {
                 converted++;
             }
             out.write(o.output());
-            int copied = in.tensors().size() - converted;
-            LOG.log(System.Logger.Level.INFO, "wrote {0}: {1} tensors re-encoded, {2} copied", o.output(), converted,
-                    copied);
-            return new Result(converted, copied, List.copyOf(notTernary));
+            return new Result(converted, in.tensors().size() - converted, List.copyOf(notTernary));
         }
     }
 
