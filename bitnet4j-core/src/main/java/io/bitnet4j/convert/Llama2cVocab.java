@@ -100,8 +100,4 @@ public record Llama2cVocab(List<String> tokens, float[] scores, int[] types) {
             throw BitnetException.invalidFile(path + ": token " + id + " is not valid UTF-8");
         }
     }
-
-    public int size() {
-        return tokens.size();
-    }
 }
