@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
                 VerifyCommand.class,
                 TokenizeCommand.class,
                 DetokenizeCommand.class,
+                ConvertCommand.class,
+                QuantizeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
