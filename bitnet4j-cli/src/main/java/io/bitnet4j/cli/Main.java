@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 PerplexityCommand.class,
                 CrossvalCommand.class,
                 SynthCommand.class,
+                BenchCommand.class,
                 InspectCommand.class,
                 VerifyCommand.class,
                 TokenizeCommand.class,

@@ -45,6 +45,12 @@ public final class KernelSelector {
                 && w.format() == io.bitnet4j.tensor.I2SFormat.I2S_128) {
             return I2SKernel.INSTANCE;
         }
+        if (type == GgmlType.F16 && activations == ActivationType.F16) {
+            return F16Kernel.INSTANCE;
+        }
+        if (type == GgmlType.F32 && activations == ActivationType.F32) {
+            return F32Kernel.INSTANCE;
+        }
         return ScalarMatMul.INSTANCE;
     }
 

@@ -1,0 +1,227 @@
+package io.bitnet4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bitnet4j.BitnetException;
+import io.bitnet4j.engine.CpuForwardPass;
+import io.bitnet4j.engine.InferenceOptions;
+import io.bitnet4j.engine.KvCache;
+import io.bitnet4j.gguf.GgmlType;
+import io.bitnet4j.gguf.GgufTensorInfo;
+import io.bitnet4j.kernel.KernelSelector;
+import io.bitnet4j.model.Model;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code bitnet bench}: llama-bench's measurements of the forward pass alone. {@code pp N} processes N random tokens
+ * as one prompt into an empty cache; {@code tg N} generates N tokens one at a time from an empty cache. Each test
+ * runs once to warm up, then {@code -r} times; the table gives tokens per second, mean ± standard deviation.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Benchmark prompt processing (pp) and token generation (tg) speed, as llama-bench does.")
+final class BenchCommand implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions = new ModelOptions();
+
+    @Option(names = {"-p", "--n-prompt"}, paramLabel = "N,..", split = ",", defaultValue = "128",
+            description = "prompt lengths to test (default: ${DEFAULT-VALUE}; 0 = none)")
+    List<Integer> prompts;
+
+    @Option(names = {"-n", "--n-gen"}, paramLabel = "N,..", split = ",", defaultValue = "64",
+            description = "generation lengths to test (default: ${DEFAULT-VALUE}; 0 = none)")
+    List<Integer> generations;
+
+    @Option(names = {"-r", "--repetitions"}, paramLabel = "N", defaultValue = "5", description = "default: ${DEFAULT-VALUE}")
+    int repetitions;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "md", description = "md or json")
+    String format;
+
+    @Option(names = "--all-logits", description = "compute logits for every prompt position (perplexity-style), not "
+            + "only the last")
+    boolean allLogits;
+
+    @Option(names = {"-T", "--thread-counts"}, paramLabel = "N,..", split = ",",
+            description = "thread counts to test (default: -t, else one per core)")
+    List<Integer> threadCounts;
+
+    private record Row(String test, int threads, double mean, double sd, double[] samples) {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (repetitions < 1) {
+            throw BitnetException.usage("-r must be at least 1");
+        }
+        if (!format.equals("md") && !format.equals("json")) {
+            throw BitnetException.usage("-o must be md or json, got '" + format + "'");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        Path path = modelOptions.resolveModel(System.getenv());
+        List<Integer> threads = threadCounts != null ? threadCounts
+                : List.of(modelOptions.threads > 0 ? modelOptions.threads : Runtime.getRuntime().availableProcessors());
+        int maxPrompt = prompts.stream().mapToInt(Integer::intValue).max().orElse(0);
+        int maxGen = generations.stream().mapToInt(Integer::intValue).max().orElse(0);
+        List<Row> rows = new ArrayList<>();
+        try (Model model = Model.load(path, modelOptions.loadOptions())) {
+            int context = Math.max(maxPrompt, maxGen) + 1;
+            for (int n : threads) {
+                InferenceOptions options = modelOptions.inferenceOptions().withThreads(n).withContextLength(context)
+                        .withBatchSize(Math.max(1, Math.min(modelOptions.batchSize == 32 ? 512 : modelOptions.batchSize,
+                                Math.max(1, maxPrompt))));
+                try (CpuForwardPass pass = new CpuForwardPass(model, options)) {
+                    for (int p : prompts) {
+                        if (p > 0) {
+                            rows.add(measure("pp" + p, n, () -> prompt(pass, model, p)));
+                        }
+                    }
+                    for (int g : generations) {
+                        if (g > 0) {
+                            rows.add(measure("tg" + g, n, () -> generate(pass, model, g)));
+                        }
+                    }
+                }
+            }
+            if (format.equals("json")) {
+                out.println(json(path, model, rows));
+            } else {
+                table(out, path, model, rows);
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private interface Run {
+        double tokensPerSecond();
+    }
+
+    private Row measure(String test, int threads, Run run) {
+        run.tokensPerSecond();
+        double[] samples = new double[repetitions];
+        for (int i = 0; i < repetitions; i++) {
+            samples[i] = run.tokensPerSecond();
+        }
+        double mean = 0;
+        for (double s : samples) {
+            mean += s;
+        }
+        mean /= samples.length;
+        double var = 0;
+        for (double s : samples) {
+            var += (s - mean) * (s - mean);
+        }
+        double sd = samples.length > 1 ? Math.sqrt(var / (samples.length - 1)) : 0;
+        return new Row(test, threads, mean, sd, samples);
+    }
+
+    private double prompt(CpuForwardPass pass, Model model, int n) {
+        int vocab = model.config().vocabSize();
+        int[] tokens = randomTokens(n, vocab, n);
+        KvCache cache = pass.newCache(n + 1);
+        float[] logits = new float[allLogits ? n * vocab : vocab];
+        long start = System.nanoTime();
+        pass.forward(cache, tokens, 0, n, 0, logits, allLogits);
+        return n * 1e9 / (System.nanoTime() - start);
+    }
+
+    private static double generate(CpuForwardPass pass, Model model, int n) {
+        int vocab = model.config().vocabSize();
+        int[] tokens = randomTokens(n, vocab, 7 * n + 1);
+        KvCache cache = pass.newCache(n + 1);
+        float[] logits = new float[vocab];
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            pass.forward(cache, tokens, i, 1, i, logits, false);
+        }
+        return n * 1e9 / (System.nanoTime() - start);
+    }
+
+    private static int[] randomTokens(int n, int vocab, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = rng.nextInt(vocab);
+        }
+        return t;
+    }
+
+    private void table(PrintWriter out, Path path, Model model, List<Row> rows) {
+        String name = path.getFileName().toString();
+        String size = String.format(Locale.ROOT, "%.2f GiB", tensorBytes(model) / (double) (1L << 30));
+        String params = String.format(Locale.ROOT, "%.2f B", parameters(model) / 1e9);
+        out.printf("| %-28s | %10s | %8s | %-14s | %7s | %6s | %16s |%n", "model", "size", "params", "format", "threads",
+                "test", "t/s");
+        out.printf("| %-28s | %10s | %8s | %-14s | %7s | %6s | %16s |%n", "-".repeat(28), "-".repeat(10), "-".repeat(8),
+                "-".repeat(14), "-".repeat(7), "-".repeat(6), "-".repeat(16));
+        for (Row r : rows) {
+            out.printf(Locale.ROOT, "| %-28s | %10s | %8s | %-14s | %7d | %6s | %16s |%n", name, size, params,
+                    formatName(model), r.threads(), r.test(), String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.sd()));
+        }
+        out.println();
+        out.printf("bitnet4j bench: %s; kernels: %s; pp computes logits for %s; batch %s; KV %s; %d repetitions "
+                        + "after one warm-up%n", modelOptions.inferenceOptions().activationMode().name().toLowerCase(Locale.ROOT),
+                KernelSelector.describeVectorPath(), allLogits ? "every position" : "the last position only",
+                modelOptions.batchSize == 32 ? "512" : String.valueOf(modelOptions.batchSize),
+                modelOptions.kvType, repetitions);
+    }
+
+    private String json(Path path, Model model, List<Row> rows) throws IOException {
+        ObjectMapper mapper = new ObjectMapper();
+        ArrayNode array = mapper.createArrayNode();
+        for (Row r : rows) {
+            ObjectNode n = array.addObject();
+            n.put("model", path.getFileName().toString());
+            n.put("model_size", tensorBytes(model));
+            n.put("model_n_params", parameters(model));
+            n.put("format", formatName(model));
+            n.put("threads", r.threads());
+            n.put("test", r.test());
+            n.put("avg_ts", r.mean());
+            n.put("stddev_ts", r.sd());
+            n.putPOJO("samples_ts", r.samples());
+            n.put("all_logits", allLogits);
+            n.put("kernels", KernelSelector.describeVectorPath());
+        }
+        return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(array);
+    }
+
+    private static long tensorBytes(Model model) {
+        return model.file().tensors().stream().mapToLong(GgufTensorInfo::byteSize).sum();
+    }
+
+    private static long parameters(Model model) {
+        return model.file().tensors().stream().mapToLong(GgufTensorInfo::elementCount).sum();
+    }
+
+    /** The weight type of the projections, and the embedding's when it differs ("I2_S + F16"). */
+    private static String formatName(Model model) {
+        Map<GgmlType, Long> bytes = new TreeMap<>();
+        for (GgufTensorInfo t : model.file().tensors()) {
+            if (!t.name().equals("token_embd.weight") && !t.name().equals("output.weight") && t.dimensions() > 1) {
+                bytes.merge(t.type(), t.byteSize(), Long::sum);
+            }
+        }
+        GgmlType main = bytes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
+                .orElse(GgmlType.F32);
+        GgmlType embedding = model.weights().tokenEmbedding().tensor().type();
+        return embedding == main ? main.name() : main.name() + " + " + embedding.name();
+    }
+}
