@@ -63,6 +63,10 @@ public record ModelConfig(
         int headsKv = md.intOrDefault(p + "attention.head_count_kv", heads, 1, MAX_DIM);
         int context = md.requireInt(p + "context_length", 1, MAX_CONTEXT);
         int vocab = md.intOrDefault(p + "vocab_size", vocabFallback, 1, MAX_VOCAB);
+        if (vocab < 1) {
+            throw invalid(source, "cannot tell the vocabulary size: no " + p + "vocab_size key and no tokenizer or "
+                    + "embedding to count it from");
+        }
         if (heads % headsKv != 0) {
             throw invalid(source, p + "attention.head_count " + heads + " is not a multiple of head_count_kv " + headsKv);
         }
