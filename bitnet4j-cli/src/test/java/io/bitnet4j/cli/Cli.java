@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /** Runs the CLI in-process through {@link Main#execute} and captures its exit code, stdout and stderr. */
 final class Cli {
@@ -84,11 +85,11 @@ final class Cli {
     }
 
     /**
-     * Copies a GGUF file's metadata and tensors into a new file, letting {@code edit} change the writer first
-     * (tensors are added afterwards, except those {@code skip} names).
+     * Copies a GGUF file into a new one with one thing changed: {@code edit} may change the metadata, the tensor
+     * named {@code skip} is left out, and each tensor is written with the shape {@code shape} gives it.
      */
     static Path copyGguf(Path source, Path target, Consumer<GgufWriter> edit, String skip,
-                         java.util.function.Function<GgufTensorInfo, long[]> shape) {
+                         Function<GgufTensorInfo, long[]> shape) {
         try (GgufFile file = GgufFile.open(source)) {
             GgufWriter w = new GgufWriter().putAll(file.metadata());
             edit.accept(w);

@@ -3,12 +3,16 @@ package io.bitnet4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.bitnet4j.gguf.GgufTensorInfo;
 import io.bitnet4j.gguf.GgufValue;
+import io.bitnet4j.gguf.GgufWriter;
 import io.bitnet4j.testing.TestFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,8 +34,7 @@ class CliErrorTest {
         return TestFiles.shared("refdata/stories260K/stories260K.gguf");
     }
 
-    Path broken(java.util.function.Consumer<io.bitnet4j.gguf.GgufWriter> edit, String skip,
-                java.util.function.Function<io.bitnet4j.gguf.GgufTensorInfo, long[]> shape) {
+    Path broken(Consumer<GgufWriter> edit, String skip, Function<GgufTensorInfo, long[]> shape) {
         return Cli.copyGguf(b158(), dir.resolve("broken.gguf"), edit, skip, shape);
     }
 
