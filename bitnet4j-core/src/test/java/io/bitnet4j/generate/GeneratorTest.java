@@ -97,6 +97,18 @@ class GeneratorTest {
     }
 
     @Test
+    void anEndOfTurnTokenEndsGenerationToo() {
+        int eot = word("<|eot_id|>");
+        try (LanguageModel lm = open(chain(BOS, HELLO, eot), 64)) {
+            assertThat(lm.tokenizer().endOfGenerationIds()).containsExactly(EOS, eot);
+            Run run = generate(lm.newGenerator(), new int[] {BOS}, -1, List.of(), false);
+            assertThat(run.result().tokens()).containsExactly(HELLO);
+            assertThat(run.result().stopReason()).isEqualTo(StopReason.END_OF_GENERATION);
+            assertThat(run.result().text()).isEqualTo("Hello");
+        }
+    }
+
+    @Test
     void ignoringEndOfGenerationGoesOnPastEos() {
         Map<Integer, Integer> next = helloWorld();
         next.put(EOS, MORE);

@@ -17,14 +17,15 @@ import java.util.Random;
 /**
  * A small model written as a real GGUF file with F32 tensors under the names and shapes {@code Weights.bind} expects,
  * and a SentencePiece vocabulary: {@code <unk>} 0, {@code <s>} 1, {@code </s>} 2, the 256 byte tokens
- * {@code <0x00>..<0xFF>} at 3..258, then {@link #WORDS}, then filler pieces up to the vocabulary size. The tensor
+ * {@code <0x00>..<0xFF>} at 3..258, then {@link #WORDS} (the last, {@code <|eot_id|>}, a control token), then filler
+ * pieces up to the vocabulary size. The tensor
  * values stay available (in ggml's layout: element (row r, column c) of a {in, out} matrix at {@code r*in + c}) so
  * tests can compute the same model independently.
  */
 public final class SyntheticModel {
     /** Ordinary pieces after the byte tokens, in id order from {@link #FIRST_WORD}. */
     public static final List<String> WORDS = List.of("▁Hello", "▁wor", "ld", "!", "▁more", "▁A", "▁B", "▁C",
-            "▁the", "▁cat", "a", "b");
+            "▁the", "▁cat", "a", "b", "<|eot_id|>");
     public static final int UNK = 0;
     public static final int BOS = 1;
     public static final int EOS = 2;
@@ -86,7 +87,7 @@ public final class SyntheticModel {
         int[] types = new int[c.vocab()];
         float[] scores = new float[c.vocab()];
         for (int id = 0; id < c.vocab(); id++) {
-            types[id] = id == UNK ? 2 : id <= EOS ? 3 : id < FIRST_WORD ? 6 : 1;
+            types[id] = id == UNK ? 2 : id <= EOS || tokens.get(id).startsWith("<|") ? 3 : id < FIRST_WORD ? 6 : 1;
             scores[id] = id < FIRST_WORD ? 0f : -(id - FIRST_WORD);
         }
         putString("tokenizer.ggml.model", "llama");
