@@ -49,16 +49,10 @@ final class PerplexityCommand implements Callable<Integer> {
         try (LanguageModel lm = Models.open(modelOptions, System.getenv())) {
             int context = lm.contextLength();
             int[] tokens = lm.tokenizer().encode(text, true, false);
-            if (maxChunks > 0) {
-                tokens = java.util.Arrays.copyOf(tokens, Math.min(tokens.length, (maxChunks + 1) * context));
-            }
             int bos = lm.tokenizer().addBos() ? lm.tokenizer().bos() : -1;
             long start = System.nanoTime();
-            int limit = maxChunks;
-            int[] scored = limit > 0 ? java.util.Arrays.copyOf(tokens, Math.max(2 * context,
-                    Math.min(tokens.length, limit * context))) : tokens;
-            Perplexity.Result r = Perplexity.compute(lm.forwardPass(), scored, context,
-                    modelOptions.batchSize, bos, p -> {
+            Perplexity.Result r = Perplexity.compute(lm.forwardPass(), tokens, context,
+                    modelOptions.batchSize, bos, maxChunks, p -> {
                         if (!json) {
                             out.printf(Locale.ROOT, "[%d]%.4f,", p.chunk(), p.perplexity());
                             out.flush();

@@ -31,10 +31,19 @@ public final class Perplexity {
      */
     public static Result compute(ForwardPass pass, int[] tokens, int contextLength, int batchSize, int bos,
                                  Consumer<Progress> progress) {
+        return compute(pass, tokens, contextLength, batchSize, bos, -1, progress);
+    }
+
+    /**
+     * @param bos       BOS token to put first in each chunk, or -1 to leave the text's tokens alone
+     * @param maxChunks most chunks to evaluate (llama.cpp's {@code --chunks}), or -1 for all
+     */
+    public static Result compute(ForwardPass pass, int[] tokens, int contextLength, int batchSize, int bos,
+                                 int maxChunks, Consumer<Progress> progress) {
         if (contextLength < 4) {
             throw BitnetException.usage("perplexity needs a context of at least 4 tokens, got " + contextLength);
         }
-        int chunks = tokens.length / contextLength;
+        int chunks = maxChunks > 0 ? Math.min(maxChunks, tokens.length / contextLength) : tokens.length / contextLength;
         if (chunks < 1 || tokens.length < 2 * contextLength) {
             throw BitnetException.usage("the text has " + tokens.length + " tokens; perplexity with a context of "
                     + contextLength + " needs at least " + (2 * contextLength) + " (lower -c or give more text)");

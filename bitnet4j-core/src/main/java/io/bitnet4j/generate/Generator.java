@@ -30,6 +30,21 @@ public final class Generator {
         return ids.length == 1 ? ids[0] : -1;
     }
 
+    /**
+     * Whether the session holds no text yet, only control tokens such as BOS. SentencePiece puts a space before the
+     * first word of a text; llama_detokenize (and llama2.c, sentencepiece's decoder) drop it from the first piece,
+     * so the text generated after a bare BOS starts without it.
+     */
+    private boolean noTextSoFar() {
+        int[] tokens = session.tokens();
+        for (int i = 0; i < session.position(); i++) {
+            if (tokenizer.tokenToPiece(tokens[i], false).length > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public Session session() {
         return session;
     }
@@ -52,6 +67,7 @@ public final class Generator {
         Sampler sampler = new Sampler(request.sampler(), session.forwardPass().config().vocabSize(), newlineToken);
         StreamingDecoder decoder = tokenizer.streamingDecoder(false);
         StopStringFilter filter = new StopStringFilter(request.stopStrings(), onText);
+        boolean dropLeadingSpace = tokenizer.addSpacePrefix() && noTextSoFar();
         int[] generated = new int[16];
         int count = 0;
         long firstToken = 0;
@@ -73,7 +89,12 @@ public final class Generator {
                 generated = Arrays.copyOf(generated, count * 2);
             }
             generated[count++] = token;
-            if (filter.accept(decoder.feed(token))) {
+            String piece = decoder.feed(token);
+            if (dropLeadingSpace && !piece.isEmpty()) {
+                piece = piece.charAt(0) == ' ' ? piece.substring(1) : piece;
+                dropLeadingSpace = false;
+            }
+            if (filter.accept(piece)) {
                 reason = StopReason.STOP_STRING;
                 break;
             }

@@ -63,6 +63,10 @@ public record ModelConfig(
         int headsKv = md.intOrDefault(p + "attention.head_count_kv", heads, 1, MAX_DIM);
         int context = md.requireInt(p + "context_length", 1, MAX_CONTEXT);
         int vocab = md.intOrDefault(p + "vocab_size", vocabFallback, 1, MAX_VOCAB);
+        if (vocab < 1) {
+            throw invalid(source, "cannot tell the vocabulary size: no " + p + "vocab_size key and no tokenizer or "
+                    + "embedding to count it from");
+        }
         if (heads % headsKv != 0) {
             throw invalid(source, p + "attention.head_count " + heads + " is not a multiple of head_count_kv " + headsKv);
         }
@@ -101,22 +105,25 @@ public record ModelConfig(
                 ropeDims, freqBase, freqScale, eps, activation);
     }
 
+    /**
+     * The RoPE frequency scale as llama.cpp derives it ({@code llm_load_hparams}, {@code llama_context}): the scaling
+     * type defaults to linear; the factor is {@code rope.scaling.factor}, else the older {@code rope.scale_linear};
+     * no factor (or 0) means no scaling, and type none never scales.
+     */
     private static float ropeFreqScale(GgufMetadata md, String p, String source) {
-        String type = md.optionalString(p + "rope.scaling.type").orElse("none").toLowerCase(Locale.ROOT);
-        float factor = md.floatOrDefault(p + "rope.scaling.factor", 0f);
-        if (factor == 0f) {
-            factor = md.floatOrDefault(p + "rope.scale_linear", 0f);
-        }
+        String type = md.optionalString(p + "rope.scaling.type").orElse("linear").toLowerCase(Locale.ROOT);
+        String factorKey = md.contains(p + "rope.scaling.factor") ? p + "rope.scaling.factor" : p + "rope.scale_linear";
+        float factor = md.floatOrDefault(factorKey, 0f);
         switch (type) {
             case "none" -> {
-                if (factor != 0f && factor != 1f && md.contains(p + "rope.scale_linear")) {
-                    return 1f / factor;
-                }
                 return 1f;
             }
             case "linear" -> {
-                if (!(factor > 0)) {
-                    throw invalid(source, "linear rope scaling needs a positive " + p + "rope.scaling.factor");
+                if (factor == 0f) {
+                    return 1f;
+                }
+                if (!(factor > 0) || Float.isInfinite(factor)) {
+                    throw invalid(source, factorKey + " " + factor + " must be positive");
                 }
                 return 1f / factor;
             }
