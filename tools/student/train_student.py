@@ -713,6 +713,30 @@ def verify_teacher(a):
     return ok
 
 
+def report_tables(a):
+    """Markdown tables for REPORT.md from the run folders (sweep result.json files, main CSV)."""
+    print("| run | config (layers x ffn x heads x kv) | params | steps | tokens | wall (s) | final loss | final KL | dev ppl |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for d in a.runs:
+        r = json.load(open(os.path.join(d, "result.json")))
+        args = json.load(open(os.path.join(d, "args.json")))
+        rows = list(csv.DictReader(open(os.path.join(d, "train_log.csv"))))
+        c = r["cfg"]
+        print(f"| {os.path.basename(d.rstrip('/'))} (lr {args['lr']:g}) | {c['n_layers']}x{c['ffn']}x{c['n_heads']}x{c['n_kv_heads']}"
+              f" | {r['params']} | {r['step']} | {r['tokens_seen']} | {r['wall_s']:.0f} | {float(rows[-1]['loss']):.4f}"
+              f" | {float(rows[-1]['kl']):.4f} | {r['ppl']:.4f} |")
+    if a.curve:
+        rows = list(csv.DictReader(open(a.curve)))
+        print()
+        print("| step | lr | loss | CE | KL | tokens seen | tok/s | elapsed (s) | dev ppl |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            s = int(r["step"])
+            if s % a.every == 0 or r is rows[-1] or r["dev_ppl"]:
+                print(f"| {s} | {float(r['lr']):.2e} | {r['loss']} | {r['ce']} | {r['kl']} | {r['tokens_seen']} | "
+                      f"{r['tok_per_s']} | {r['elapsed_s']} | {r['dev_ppl']} |")
+
+
 def add_model_args(p):
     p.add_argument("--dim", type=int, default=256)
     p.add_argument("--layers", type=int, default=4)
@@ -761,6 +785,10 @@ def main():
     p.add_argument("--ckpt")
     p.add_argument("--safetensors")
     p.add_argument("--config", help="config.json next to --safetensors")
+    p = sub.add_parser("report", help="print markdown tables for REPORT.md")
+    p.add_argument("runs", nargs="*", help="run folders with result.json")
+    p.add_argument("--curve", help="train_log.csv of the main run")
+    p.add_argument("--every", type=int, default=100)
     a = ap.parse_args()
 
     if a.cmd == "verify-teacher":
@@ -780,6 +808,8 @@ def main():
             print(c, r["params"], r["step"], f"{r['wall_s']:.0f}", f"{r['ppl']:.4f}")
     elif a.cmd == "export":
         export(a)
+    elif a.cmd == "report":
+        report_tables(a)
     elif a.cmd == "eval":
         if a.teacher:
             print("teacher", json.dumps(perplexity(Teacher())))

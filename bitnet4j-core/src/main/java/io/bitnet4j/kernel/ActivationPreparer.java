@@ -36,12 +36,10 @@ public final class ActivationPreparer {
     static void widen(Activations a, int n) {
         byte[] q = a.quants();
         short[] wide = a.wide();
-        short[] doubled = a.wideDoubled();
         int[] blockSums = a.blockSums();
         int elements = n * a.length();
         for (int i = 0; i < elements; i++) {
             wide[i] = q[i];
-            doubled[i] = (short) (2 * q[i]);
         }
         if (blockSums != null) {
             for (int b = 0; b < elements / 256; b++) {

@@ -36,7 +36,7 @@ final class F32Kernel implements MatMulKernel {
                     acc = FloatVector.fromMemorySegment(FLOATS, data, base + 4L * i, LE)
                             .fma(FloatVector.fromArray(FLOATS, xs, xOff + i), acc);
                 }
-                float s = acc.reduceLanes(VectorOperators.ADD);
+                float s = FloatLanes.sum(acc);
                 for (; i < k; i++) {
                     s += data.get(Layouts.FLOAT, base + 4L * i) * xs[xOff + i];
                 }

@@ -15,6 +15,7 @@ public final class KernelSelector {
     private static volatile boolean logged;
 
     private final boolean scalarOnly;
+    private final java.util.Map<WeightMatrix, MatMulKernel[]> chosen = new java.util.IdentityHashMap<>();
 
     private KernelSelector(boolean scalarOnly) {
         this.scalarOnly = scalarOnly;
@@ -36,17 +37,35 @@ public final class KernelSelector {
         return VECTOR_API ? "Vector API " + Simd.BITS + "-bit (" + Simd.SHORT_LANES + " x 16-bit lanes)" : "scalar";
     }
 
-    public MatMulKernel forMatrix(WeightMatrix w, ActivationType activations) {
+    /** The kernel for {@code w} with {@code activations}, chosen once per matrix and remembered. */
+    public synchronized MatMulKernel forMatrix(WeightMatrix w, ActivationType activations) {
         if (scalarOnly) {
             return ScalarMatMul.INSTANCE;
         }
+        MatMulKernel[] byType = chosen.computeIfAbsent(w, m -> new MatMulKernel[ActivationType.values().length]);
+        MatMulKernel k = byType[activations.ordinal()];
+        if (k == null) {
+            k = choose(w, activations);
+            byType[activations.ordinal()] = k;
+        }
+        return k;
+    }
+
+    private static MatMulKernel choose(WeightMatrix w, ActivationType activations) {
         GgmlType type = w.tensor().type();
         if (type == GgmlType.I2_S && activations == ActivationType.I8_TOKEN
                 && w.format() == io.bitnet4j.tensor.I2SFormat.I2S_128) {
             return I2SKernel.INSTANCE;
         }
+        boolean integerActivations = activations == ActivationType.Q8_K || activations == ActivationType.I8_TOKEN;
+        if (type == GgmlType.TQ2_0 && integerActivations) {
+            return TQ2Kernel.INSTANCE;
+        }
+        if (type == GgmlType.TQ1_0 && integerActivations) {
+            return TQ1Kernel.INSTANCE;
+        }
         if (type == GgmlType.F16 && activations == ActivationType.F16) {
-            return F16Kernel.INSTANCE;
+            return F16Kernel.forTensor(w);
         }
         if (type == GgmlType.F32 && activations == ActivationType.F32) {
             return F32Kernel.INSTANCE;

@@ -14,6 +14,9 @@ package io.bitnet4j.tensor;
  * </ul>
  */
 public final class Activations {
+    /** Elements after the widened codes, at least one vector of 16-bit lanes at the widest shape. */
+    public static final int WIDE_PADDING = 64;
+
     private final ActivationType type;
     private final int length;
     private final int capacity;
@@ -22,7 +25,6 @@ public final class Activations {
     private final float[] scales;
     private final int[] sums;
     private final short[] wide;
-    private final short[] wideDoubled;
     private final int[] blockSums;
     private int tokens;
 
@@ -69,8 +71,7 @@ public final class Activations {
             default -> throw new IllegalArgumentException(type.toString());
         }
         boolean integer = type == ActivationType.I8_TOKEN || type == ActivationType.Q8_K;
-        wide = integer ? new short[(int) elements] : null;
-        wideDoubled = integer ? new short[(int) elements] : null;
+        wide = integer ? new short[(int) elements + WIDE_PADDING] : null;
         blockSums = integer && length % 256 == 0 ? new int[(int) (elements / 256)] : null;
     }
 
@@ -116,16 +117,13 @@ public final class Activations {
     }
 
     /**
-     * For the fast integer kernels ({@code I8_TOKEN}, {@code Q8_K}): the codes widened to 16 bits, the codes
-     * doubled, and the sum of the codes of each 256-element block. Filled by the kernels' activation preparer, not
-     * by the reference quantizer; null for float types.
+     * For the fast integer kernels ({@code I8_TOKEN}, {@code Q8_K}): the codes widened to 16 bits (followed by
+     * {@link #WIDE_PADDING} zeros, so a vector load that starts inside the last row stays in bounds), and the sum of
+     * the codes of each 256-element block. Filled by the kernels' activation preparer, not by the reference
+     * quantizer; null for float types.
      */
     public short[] wide() {
         return wide;
-    }
-
-    public short[] wideDoubled() {
-        return wideDoubled;
     }
 
     public int[] blockSums() {
