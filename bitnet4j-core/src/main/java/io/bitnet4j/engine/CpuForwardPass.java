@@ -3,6 +3,7 @@ package io.bitnet4j.engine;
 import io.bitnet4j.BitnetException;
 import io.bitnet4j.kernel.ActivationPreparer;
 import io.bitnet4j.kernel.Attention;
+import io.bitnet4j.kernel.AttentionKernel;
 import io.bitnet4j.kernel.GgmlMath;
 import io.bitnet4j.kernel.KernelSelector;
 import io.bitnet4j.kernel.MatMul;
@@ -31,6 +32,7 @@ public final class CpuForwardPass implements ForwardPass {
     private final InferenceOptions options;
     private final WorkerPool pool;
     private final MatMul matmul;
+    private final AttentionKernel attention;
     private final ActivationPreparer preparer;
     private final RopeTable rope;
     private final int maxBatch;
@@ -55,6 +57,7 @@ public final class CpuForwardPass implements ForwardPass {
         this.pool = new WorkerPool(options.effectiveThreads());
         KernelSelector kernels = options.scalarKernels() ? KernelSelector.scalar() : KernelSelector.fastest();
         this.matmul = new MatMul(pool, kernels);
+        this.attention = kernels.attention();
         this.preparer = new ActivationPreparer(maxBatch);
         int context = options.effectiveContext(c.contextLength());
         this.rope = new RopeTable(c.ropeDims(), c.headDim(), c.architecture().ropeStyle() == Architecture.RopeStyle.NEOX,
@@ -70,7 +73,7 @@ public final class CpuForwardPass implements ForwardPass {
         this.projected = new float[t * c.embeddingLength()];
         this.gate = new float[t * c.feedForwardLength()];
         this.up = new float[t * c.feedForwardLength()];
-        this.attentionTask = new AttentionTask(pool.threads(), context);
+        this.attentionTask = new AttentionTask(pool.threads(), context, c.headDim());
     }
 
     @Override
@@ -322,10 +325,10 @@ public final class CpuForwardPass implements ForwardPass {
         private int layer;
         private int startPos;
 
-        AttentionTask(int workers, int context) {
+        AttentionTask(int workers, int context, int headDim) {
             scratch = new Attention.Scratch[workers];
             for (int i = 0; i < workers; i++) {
-                scratch[i] = new Attention.Scratch(context);
+                scratch[i] = new Attention.Scratch(context, headDim);
             }
         }
 
@@ -349,12 +352,13 @@ public final class CpuForwardPass implements ForwardPass {
                 int length = startPos + t + 1;
                 int kvOff = (h / c.groupSize()) * headDim;
                 int qOff = t * c.queryDim() + h * headDim;
+                int valueStride = cache.paddedCapacity();
                 if (cache.type() == KvType.F16) {
-                    Attention.headF16(q, qOff, cache.keysF16(layer), cache.valuesF16(layer), kvOff, c.kvDim(), length,
-                            headDim, attentionScale, scratch[worker], attended, qOff);
+                    attention.headF16(q, qOff, cache.keysF16(layer), cache.valuesF16(layer), kvOff, c.kvDim(),
+                            valueStride, length, headDim, attentionScale, scratch[worker], attended, qOff);
                 } else {
-                    Attention.headF32(q, qOff, cache.keysF32(layer), cache.valuesF32(layer), kvOff, c.kvDim(), length,
-                            headDim, attentionScale, scratch[worker], attended, qOff);
+                    attention.headF32(q, qOff, cache.keysF32(layer), cache.valuesF32(layer), kvOff, c.kvDim(),
+                            valueStride, length, headDim, attentionScale, scratch[worker], attended, qOff);
                 }
             }
         }

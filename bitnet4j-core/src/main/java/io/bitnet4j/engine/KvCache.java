@@ -1,13 +1,22 @@
 package io.bitnet4j.engine;
 
+import java.util.Arrays;
+
 /**
- * Keys and values of every layer for positions {@code [0, capacity)}: per layer a {@code [capacity][kvDim]} array
- * of F16 bits or floats. K is stored after RoPE. Values are rounded to F16 on store when the type is F16.
+ * Keys and values of every layer for positions {@code [0, capacity)}, as F16 bits or floats. Keys are stored by
+ * position ({@code [pos][kvDim]}, after RoPE); values transposed ({@code [kvDim][paddedCapacity]}), as llama.cpp
+ * stores them for its non-flash attention, so that both attention products read contiguous memory. The padded
+ * capacity is a multiple of 32 because the reference attends over the used cells rounded up to 32 (the extra
+ * cells hold zeros and carry zero probability).
  */
 public final class KvCache {
+    /** llama.cpp pads the attended length to a multiple of this. */
+    public static final int PAD = 32;
+
     private final KvType type;
     private final int layers;
     private final int capacity;
+    private final int paddedCapacity;
     private final int kvDim;
     private final short[][] keys16;
     private final short[][] values16;
@@ -18,16 +27,18 @@ public final class KvCache {
         this.type = type;
         this.layers = layers;
         this.capacity = capacity;
+        this.paddedCapacity = (capacity + PAD - 1) / PAD * PAD;
         this.kvDim = kvDim;
-        int size = Math.multiplyExact(capacity, kvDim);
+        int keySize = Math.multiplyExact(capacity, kvDim);
+        int valueSize = Math.multiplyExact(paddedCapacity, kvDim);
         if (type == KvType.F16) {
-            keys16 = new short[layers][size];
-            values16 = new short[layers][size];
+            keys16 = new short[layers][keySize];
+            values16 = new short[layers][valueSize];
             keys32 = null;
             values32 = null;
         } else {
-            keys32 = new float[layers][size];
-            values32 = new float[layers][size];
+            keys32 = new float[layers][keySize];
+            values32 = new float[layers][valueSize];
             keys16 = null;
             values16 = null;
         }
@@ -41,6 +52,11 @@ public final class KvCache {
         return capacity;
     }
 
+    /** Row length of the transposed values: the capacity rounded up to {@link #PAD}. */
+    public int paddedCapacity() {
+        return paddedCapacity;
+    }
+
     public int kvDim() {
         return kvDim;
     }
@@ -51,29 +67,48 @@ public final class KvCache {
 
     /** Bytes held, for reports. */
     public long byteSize() {
-        return 2L * layers * capacity * kvDim * (type == KvType.F16 ? 2 : 4);
+        return (long) layers * kvDim * (capacity + paddedCapacity) * (type == KvType.F16 ? 2 : 4);
     }
 
     /** Stores one position's key and value ({@code kvDim} elements each) for a layer. */
     public void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
-        int base = pos * kvDim;
+        int keyBase = pos * kvDim;
         if (type == KvType.F16) {
             short[] kd = keys16[layer];
             short[] vd = values16[layer];
             for (int i = 0; i < kvDim; i++) {
-                kd[base + i] = Float.floatToFloat16(k[kOff + i]);
-                vd[base + i] = Float.floatToFloat16(v[vOff + i]);
+                kd[keyBase + i] = Float.floatToFloat16(k[kOff + i]);
+                vd[i * paddedCapacity + pos] = Float.floatToFloat16(v[vOff + i]);
             }
         } else {
-            System.arraycopy(k, kOff, keys32[layer], base, kvDim);
-            System.arraycopy(v, vOff, values32[layer], base, kvDim);
+            System.arraycopy(k, kOff, keys32[layer], keyBase, kvDim);
+            float[] vd = values32[layer];
+            for (int i = 0; i < kvDim; i++) {
+                vd[i * paddedCapacity + pos] = v[vOff + i];
+            }
         }
     }
 
+    /** Zeroes the values of positions {@code [from, capacity)}: padding cells must hold finite values. */
+    public void clearFrom(int from) {
+        for (int layer = 0; layer < layers; layer++) {
+            for (int i = 0; i < kvDim; i++) {
+                int row = i * paddedCapacity;
+                if (type == KvType.F16) {
+                    Arrays.fill(values16[layer], row + from, row + paddedCapacity, (short) 0);
+                } else {
+                    Arrays.fill(values32[layer], row + from, row + paddedCapacity, 0f);
+                }
+            }
+        }
+    }
+
+    /** Keys of a layer: position p, element i at {@code p*kvDim + i}. */
     public short[] keysF16(int layer) {
         return keys16[layer];
     }
 
+    /** Values of a layer, transposed: element i, position p at {@code i*paddedCapacity + p}. */
     public short[] valuesF16(int layer) {
         return values16[layer];
     }

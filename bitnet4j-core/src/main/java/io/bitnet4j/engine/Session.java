@@ -79,6 +79,7 @@ public final class Session {
         }
         position = newPosition;
         Arrays.fill(tokens, newPosition, tokens.length, 0);
+        cache.clearFrom(newPosition);
     }
 
     /** Evaluates all positions of {@code ids} at once and returns their logits ([count][vocab], flattened). */

@@ -73,6 +73,11 @@ public final class KernelSelector {
         return ScalarMatMul.INSTANCE;
     }
 
+    /** The attention kernel: the vector twin where float vectors have ggml's 16 lanes, else the reference. */
+    public AttentionKernel attention() {
+        return !scalarOnly && VectorAttention.SUPPORTED ? AttentionKernel.VECTOR : AttentionKernel.SCALAR;
+    }
+
     /** Rows per block the kernels like to work on together. */
     public int rowGrain() {
         return 4;

@@ -61,16 +61,25 @@ class AttentionTest {
         assertThat(s).usingComparatorWithPrecision(1e-6f).containsExactly(expected);
     }
 
+    /** Values transposed as the cache keeps them: rows[i][p] at i*stride + p, stride a multiple of 32. */
+    private static float[] transposed(int stride, float[][] rows) {
+        float[] t = new float[rows.length * stride];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, t, i * stride, rows[i].length);
+        }
+        return t;
+    }
+
     @Test
     void oneHeadOverAnF32CacheWithTheCausalLength() {
         // head dim 2, q = (1, 0), keys (1, 0) and (0, 1): scores (1, 0), p = (e, 1)/(e + 1) = (0.7310586, 0.2689414);
-        // values (1, 2) and (3, 4): out = p0·(1, 2) + p1·(3, 4). A third cached row lies beyond the length and
-        // holds NaN: it must not be read.
+        // values (1, 2) and (3, 4): out = p0·(1, 2) + p1·(3, 4). A third cached key lies beyond the length and
+        // holds NaN: it must not be read; the padding cells of the values carry probability 0.
         float[] q = {1f, 0f};
         float[] k = {1f, 0f, 0f, 1f, Float.NaN, Float.NaN};
-        float[] v = {1f, 2f, 3f, 4f, Float.NaN, Float.NaN};
+        float[] v = transposed(32, new float[][] {{1f, 3f}, {2f, 4f}});
         float[] out = new float[2];
-        Attention.headF32(q, 0, k, v, 0, 2, 2, 2, 1f, new Attention.Scratch(8), out, 0);
+        Attention.headF32(q, 0, k, v, 0, 2, 32, 2, 2, 1f, new Attention.Scratch(32, 2), out, 0);
         assertThat(out[0]).isCloseTo(1.5378828f, within(1e-6f));
         assertThat(out[1]).isCloseTo(2.5378828f, within(1e-6f));
     }
@@ -80,9 +89,9 @@ class AttentionTest {
         // as above with F16 keys and values (exact for these numbers); the probabilities are rounded to F16 before
         // the PV product: 0.7310586 -> 0.73095703, 0.2689414 -> 0.26904297 (F16 spacing 2^-11 and 2^-12 there)
         short[] k = f16(1f, 0f, 0f, 1f);
-        short[] v = f16(1f, 2f, 3f, 4f);
+        short[] v = f16(transposed(32, new float[][] {{1f, 3f}, {2f, 4f}}));
         float[] out = new float[2];
-        Attention.headF16(new float[] {1f, 0f}, 0, k, v, 0, 2, 2, 2, 1f, new Attention.Scratch(8), out, 0);
+        Attention.headF16(new float[] {1f, 0f}, 0, k, v, 0, 2, 32, 2, 2, 1f, new Attention.Scratch(32, 2), out, 0);
         assertThat(out[0]).isEqualTo(0.73095703f + 3 * 0.26904297f);
         assertThat(out[1]).isEqualTo(2 * 0.73095703f + 4 * 0.26904297f);
     }
@@ -93,9 +102,9 @@ class AttentionTest {
         // second head's keys (0, 0), (1, 1), so p = (1, e²)/(1 + e²) = (0.1192029, 0.8807971) over its values
         // (1, 2), (3, 4). The first head's slice (keys ±5, values 9) would give something else entirely.
         float[] k = {5f, 5f, 0f, 0f, -5f, -5f, 1f, 1f};
-        float[] v = {9f, 9f, 1f, 2f, 9f, 9f, 3f, 4f};
+        float[] v = transposed(32, new float[][] {{9f, 9f}, {9f, 9f}, {1f, 3f}, {2f, 4f}});
         float[] out = new float[2];
-        Attention.headF32(new float[] {1f, 1f}, 0, k, v, 2, 4, 2, 2, 1f, new Attention.Scratch(8), out, 0);
+        Attention.headF32(new float[] {1f, 1f}, 0, k, v, 2, 4, 32, 2, 2, 1f, new Attention.Scratch(32, 2), out, 0);
         assertThat(out[0]).isCloseTo(2.7615941f, within(1e-6f));
         assertThat(out[1]).isCloseTo(3.7615941f, within(1e-6f));
     }
@@ -111,11 +120,14 @@ class AttentionTest {
     @Test
     void scratchSizedToTheContextHoldsTheLongestHead() {
         int n = 40;
+        int stride = 64;
         float[] k = new float[n * 16];
-        float[] v = new float[n * 16];
-        Arrays.fill(v, 1f);
+        float[] v = new float[16 * stride];
+        for (int i = 0; i < 16; i++) {
+            Arrays.fill(v, i * stride, i * stride + n, 1f);
+        }
         float[] out = new float[16];
-        Attention.headF32(new float[16], 0, k, v, 0, 16, n, 16, 0.25f, new Attention.Scratch(n), out, 0);
+        Attention.headF32(new float[16], 0, k, v, 0, 16, stride, n, 16, 0.25f, new Attention.Scratch(n, 16), out, 0);
         assertThat(out).usingComparatorWithPrecision(1e-6f).containsOnly(1f);
     }
 }

@@ -1,0 +1,42 @@
+package io.bitnet4j.kernel;
+
+/** One head of causal attention over the KV cache ({@link Attention} describes the arithmetic). */
+public interface AttentionKernel {
+    void headF16(float[] q, int qOff, short[] k, short[] v, int kvOff, int rowStride, int valueStride, int length,
+                 int headDim, float scale, Attention.Scratch s, float[] out, int outOff);
+
+    void headF32(float[] q, int qOff, float[] k, float[] v, int kvOff, int rowStride, int valueStride, int length,
+                 int headDim, float scale, Attention.Scratch s, float[] out, int outOff);
+
+    /** The scalar reference. */
+    AttentionKernel SCALAR = new AttentionKernel() {
+        @Override
+        public void headF16(float[] q, int qOff, short[] k, short[] v, int kvOff, int rowStride, int valueStride,
+                            int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
+            Attention.headF16(q, qOff, k, v, kvOff, rowStride, valueStride, length, headDim, scale, s, out, outOff);
+        }
+
+        @Override
+        public void headF32(float[] q, int qOff, float[] k, float[] v, int kvOff, int rowStride, int valueStride,
+                            int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
+            Attention.headF32(q, qOff, k, v, kvOff, rowStride, valueStride, length, headDim, scale, s, out, outOff);
+        }
+    };
+
+    /** The Vector API twin of {@link #SCALAR} (only where {@link VectorAttention#SUPPORTED}). */
+    AttentionKernel VECTOR = new AttentionKernel() {
+        @Override
+        public void headF16(float[] q, int qOff, short[] k, short[] v, int kvOff, int rowStride, int valueStride,
+                            int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
+            VectorAttention.headF16(q, qOff, k, v, kvOff, rowStride, valueStride, length, headDim, scale, s, out,
+                    outOff);
+        }
+
+        @Override
+        public void headF32(float[] q, int qOff, float[] k, float[] v, int kvOff, int rowStride, int valueStride,
+                            int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
+            VectorAttention.headF32(q, qOff, k, v, kvOff, rowStride, valueStride, length, headDim, scale, s, out,
+                    outOff);
+        }
+    };
+}

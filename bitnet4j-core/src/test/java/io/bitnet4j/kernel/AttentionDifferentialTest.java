@@ -1,0 +1,59 @@
+package io.bitnet4j.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.bitnet4j.engine.KvCache;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The vector attention against the scalar reference: the same bits for random heads, lengths and cache slices. */
+class AttentionDifferentialTest {
+
+    @ParameterizedTest(name = "head dim {0}")
+    @ValueSource(ints = {64, 80, 128, 8})
+    void vectorAttentionEqualsTheReferenceBitForBit(int headDim) {
+        assumeTrue(VectorAttention.SUPPORTED, "vector attention needs 16 float lanes (AVX-512); this machine has "
+                + Simd.FLOATS.length());
+        SplittableRandom rng = new SplittableRandom(headDim);
+        int kvHeads = 2;
+        int kvDim = kvHeads * headDim;
+        for (int trial = 0; trial < 10; trial++) {
+            int length = 1 + rng.nextInt(200);
+            int capacity = length + rng.nextInt(40);
+            KvCache f16 = new KvCache(io.bitnet4j.engine.KvType.F16, 1, capacity, kvDim);
+            KvCache f32 = new KvCache(io.bitnet4j.engine.KvType.F32, 1, capacity, kvDim);
+            for (int pos = 0; pos < length; pos++) {
+                float[] k = gaussian(rng, kvDim, 2);
+                float[] v = gaussian(rng, kvDim, 1);
+                f16.store(0, pos, k, 0, v, 0);
+                f32.store(0, pos, k, 0, v, 0);
+            }
+            float[] q = gaussian(rng, headDim + 7, 3);
+            int kvOff = headDim * rng.nextInt(kvHeads);
+            float scale = 1f / (float) Math.sqrt(headDim);
+            float[] expected = new float[headDim + 5];
+            float[] actual = new float[headDim + 5];
+            Attention.Scratch s = new Attention.Scratch(capacity, headDim);
+            Attention.headF16(q, 7, f16.keysF16(0), f16.valuesF16(0), kvOff, kvDim, f16.paddedCapacity(), length,
+                    headDim, scale, s, expected, 5);
+            VectorAttention.headF16(q, 7, f16.keysF16(0), f16.valuesF16(0), kvOff, kvDim, f16.paddedCapacity(),
+                    length, headDim, scale, s, actual, 5);
+            assertThat(actual).as("F16 cache, length %d", length).containsExactly(expected);
+            Attention.headF32(q, 7, f32.keysF32(0), f32.valuesF32(0), kvOff, kvDim, f32.paddedCapacity(), length,
+                    headDim, scale, s, expected, 5);
+            VectorAttention.headF32(q, 7, f32.keysF32(0), f32.valuesF32(0), kvOff, kvDim, f32.paddedCapacity(),
+                    length, headDim, scale, s, actual, 5);
+            assertThat(actual).as("F32 cache, length %d", length).containsExactly(expected);
+        }
+    }
+
+    private static float[] gaussian(SplittableRandom rng, int n, double sd) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (rng.nextGaussian() * sd);
+        }
+        return x;
+    }
+}

@@ -1,0 +1,150 @@
+package io.bitnet4j.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.bitnet4j.gguf.GgmlType;
+import io.bitnet4j.tensor.ActivationType;
+import io.bitnet4j.tensor.Activations;
+import io.bitnet4j.tensor.I2SFormat;
+import io.bitnet4j.tensor.Tensor;
+import io.bitnet4j.tensor.WeightFormat;
+import io.bitnet4j.tensor.WeightFormats;
+import io.bitnet4j.tensor.WeightMatrix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Every fast matrix kernel against the scalar reference on random data: random shapes (odd row counts, several
+ * blocks per row), weights at odd offsets inside a larger segment, one to three tokens, one to three threads.
+ * Integer kernels must agree bit for bit; float kernels (F16, F32) within float rounding of the sum.
+ */
+class KernelDifferentialTest {
+    private static Arena arena;
+
+    @BeforeAll
+    static void open() {
+        arena = Arena.ofShared();
+    }
+
+    @AfterAll
+    static void close() {
+        arena.close();
+    }
+
+    @ParameterizedTest(name = "{0} with {1} activations")
+    @CsvSource({
+            "I2_S,  I8_TOKEN",
+            "TQ2_0, Q8_K",
+            "TQ2_0, I8_TOKEN",
+            "TQ1_0, Q8_K",
+            "TQ1_0, I8_TOKEN",
+    })
+    void ternaryKernelsEqualTheReferenceExactly(GgmlType type, ActivationType activations) {
+        SplittableRandom rng = new SplittableRandom(type.ordinal() * 31L + activations.ordinal());
+        int blockColumns = type == GgmlType.I2_S ? 128 : 256;
+        for (int trial = 0; trial < 12; trial++) {
+            int cols = blockColumns * (1 + rng.nextInt(type == GgmlType.I2_S ? 40 : 20));
+            int rows = 1 + rng.nextInt(37);
+            int tokens = 1 + rng.nextInt(3);
+            float scale = (1 + rng.nextInt(8)) / 64f;
+            float[] values = new float[rows * cols];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (rng.nextInt(3) - 1) * scale;
+            }
+            WeightMatrix w = matrix(type, values, cols, rows, rng);
+            Activations x = activations(activations, cols, tokens, rng, trial % 3 == 0);
+            float[] expected = multiply(w, x, KernelSelector.scalar(), 1);
+            for (int threads = 1; threads <= 3; threads++) {
+                float[] actual = multiply(w, x, KernelSelector.fastest(), threads);
+                assertThat(actual).as("%s %dx%d, %d tokens, %d threads", type, rows, cols, tokens, threads)
+                        .containsExactly(expected);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"F16", "F32"})
+    void floatKernelsAgreeWithTheReferenceWithinRounding(GgmlType type) {
+        SplittableRandom rng = new SplittableRandom(type.ordinal());
+        for (int trial = 0; trial < 12; trial++) {
+            int cols = 1 + rng.nextInt(700);
+            int rows = 1 + rng.nextInt(37);
+            int tokens = 1 + rng.nextInt(3);
+            float[] values = new float[rows * cols];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) (rng.nextGaussian() * 0.05);
+            }
+            WeightMatrix w = matrix(type, values, cols, rows, rng);
+            ActivationType at = type == GgmlType.F16 ? ActivationType.F16 : ActivationType.F32;
+            Activations x = activations(at, cols, tokens, rng, false);
+            float[] expected = multiply(w, x, KernelSelector.scalar(), 1);
+            float[] actual = multiply(w, x, KernelSelector.fastest(), 1 + trial % 3);
+            for (int t = 0; t < tokens; t++) {
+                for (int r = 0; r < rows; r++) {
+                    double magnitude = 0;
+                    for (int c = 0; c < cols; c++) {
+                        magnitude += Math.abs((double) values[r * cols + c] * x.values()[t * cols + c]);
+                    }
+                    int i = t * rows + r;
+                    assertThat((double) actual[i]).as("%s row %d of %dx%d", type, r, rows, cols)
+                            .isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-6 * magnitude + 1e-30));
+                }
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void f16KernelReadsInfinitiesAndNaNsAsTheyAre() {
+        int cols = 64;
+        float[] values = new float[2 * cols];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = 0.5f;
+        }
+        values[3] = Float.POSITIVE_INFINITY;
+        values[cols + 5] = Float.NaN;
+        WeightMatrix w = matrix(GgmlType.F16, values, cols, 2, new SplittableRandom(1));
+        Activations x = new Activations(ActivationType.F16, cols, 1);
+        java.util.Arrays.fill(x.values(), 1f);
+        x.setTokens(1);
+        float[] out = multiply(w, x, KernelSelector.fastest(), 1);
+        assertThat(out[0]).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(out[1]).isNaN();
+    }
+
+    /** Encodes {@code values} and places the bytes at an odd offset inside a larger segment. */
+    private static WeightMatrix matrix(GgmlType type, float[] values, int cols, int rows, SplittableRandom rng) {
+        WeightFormat format = WeightFormats.of(type);
+        byte[] bytes = format.encode(values, new long[] {cols, rows});
+        int offset = 1 + 2 * rng.nextInt(20);
+        MemorySegment holder = arena.allocate(bytes.length + offset + 64);
+        MemorySegment data = holder.asSlice(offset, bytes.length);
+        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, data, 0, bytes.length);
+        return WeightMatrix.of(new Tensor("w", type, new long[] {cols, rows}, data), I2SFormat.I2S_128);
+    }
+
+    /** Random activation rows prepared for {@code type}; some rows with outliers, so codes span the int8 range. */
+    private static Activations activations(ActivationType type, int cols, int tokens, SplittableRandom rng,
+                                           boolean outliers) {
+        float[] x = new float[tokens * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextGaussian();
+            if (outliers && rng.nextInt(50) == 0) {
+                x[i] *= 40;
+            }
+        }
+        return new ActivationPreparer(tokens).prepare(x, cols, tokens, type);
+    }
+
+    private static float[] multiply(WeightMatrix w, Activations x, KernelSelector kernels, int threads) {
+        float[] out = new float[x.tokens() * w.rows()];
+        try (WorkerPool pool = new WorkerPool(threads)) {
+            new MatMul(pool, kernels).multiply(w, x, out);
+        }
+        return out;
+    }
+}
