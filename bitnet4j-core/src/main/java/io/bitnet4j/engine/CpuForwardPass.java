@@ -58,7 +58,7 @@ public final class CpuForwardPass implements ForwardPass {
         KernelSelector kernels = options.scalarKernels() ? KernelSelector.scalar() : KernelSelector.fastest();
         this.matmul = new MatMul(pool, kernels);
         this.attention = kernels.attention();
-        this.preparer = new ActivationPreparer(maxBatch);
+        this.preparer = new ActivationPreparer(maxBatch, kernels);
         int context = options.effectiveContext(c.contextLength());
         this.rope = new RopeTable(c.ropeDims(), c.headDim(), c.architecture().ropeStyle() == Architecture.RopeStyle.NEOX,
                 c.ropeFreqBase(), c.ropeFreqScale(), context);
@@ -354,7 +354,8 @@ public final class CpuForwardPass implements ForwardPass {
                 int qOff = t * c.queryDim() + h * headDim;
                 int valueStride = cache.paddedCapacity();
                 if (cache.type() == KvType.F16) {
-                    attention.headF16(q, qOff, cache.keysF16(layer), cache.valuesF16(layer), kvOff, c.kvDim(),
+                    AttentionKernel kernel = cache.hasNonFinite(layer) ? AttentionKernel.SCALAR : attention;
+                    kernel.headF16(q, qOff, cache.keysF16(layer), cache.valuesF16(layer), kvOff, c.kvDim(),
                             valueStride, length, headDim, attentionScale, scratch[worker], attended, qOff);
                 } else {
                     attention.headF32(q, qOff, cache.keysF32(layer), cache.valuesF32(layer), kvOff, c.kvDim(),

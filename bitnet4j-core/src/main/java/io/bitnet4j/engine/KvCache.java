@@ -22,6 +22,7 @@ public final class KvCache {
     private final short[][] values16;
     private final float[][] keys32;
     private final float[][] values32;
+    private final boolean[] nonFinite;
 
     public KvCache(KvType type, int layers, int capacity, int kvDim) {
         this.type = type;
@@ -29,6 +30,7 @@ public final class KvCache {
         this.capacity = capacity;
         this.paddedCapacity = (capacity + PAD - 1) / PAD * PAD;
         this.kvDim = kvDim;
+        this.nonFinite = new boolean[layers];
         int keySize = Math.multiplyExact(capacity, kvDim);
         int valueSize = Math.multiplyExact(paddedCapacity, kvDim);
         if (type == KvType.F16) {
@@ -76,9 +78,16 @@ public final class KvCache {
         if (type == KvType.F16) {
             short[] kd = keys16[layer];
             short[] vd = values16[layer];
+            boolean finite = true;
             for (int i = 0; i < kvDim; i++) {
-                kd[keyBase + i] = Float.floatToFloat16(k[kOff + i]);
-                vd[i * paddedCapacity + pos] = Float.floatToFloat16(v[vOff + i]);
+                short kh = Float.floatToFloat16(k[kOff + i]);
+                short vh = Float.floatToFloat16(v[vOff + i]);
+                kd[keyBase + i] = kh;
+                vd[i * paddedCapacity + pos] = vh;
+                finite &= (kh & 0x7c00) != 0x7c00 && (vh & 0x7c00) != 0x7c00;
+            }
+            if (!finite) {
+                nonFinite[layer] = true;
             }
         } else {
             System.arraycopy(k, kOff, keys32[layer], keyBase, kvDim);
@@ -101,6 +110,14 @@ public final class KvCache {
                 }
             }
         }
+    }
+
+    /**
+     * Whether an infinity or NaN was ever stored in this layer's F16 cache (values outside F16's range). Fast
+     * attention kernels that read halves as finite numbers must then leave the layer to the reference.
+     */
+    public boolean hasNonFinite(int layer) {
+        return nonFinite[layer];
     }
 
     /** Keys of a layer: position p, element i at {@code p*kvDim + i}. */

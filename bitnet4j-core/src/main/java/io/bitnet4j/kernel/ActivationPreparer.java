@@ -12,23 +12,41 @@ import java.util.List;
  */
 public final class ActivationPreparer {
     private final int capacity;
+    private final boolean vector;
     private final List<Activations> slots = new ArrayList<>();
     private float[] scratch = new float[0];
 
+    /** A preparer using the reference quantizers. */
     public ActivationPreparer(int capacity) {
+        this(capacity, KernelSelector.scalar());
+    }
+
+    /** A preparer using the quantizers that go with {@code kernels} (vectorized unless they are scalar-only). */
+    public ActivationPreparer(int capacity, KernelSelector kernels) {
         this.capacity = capacity;
+        this.vector = !kernels.scalarOnly();
     }
 
     /** Rows {@code in[t*len .. (t+1)*len)} for t < n, prepared as {@code type}. */
     public Activations prepare(float[] in, int len, int n, ActivationType type) {
         Activations out = slot(type, len);
-        for (int t = 0; t < n; t++) {
-            ActivationQuantizer.quantize(in, t * len, out, t);
+        if (vector && type == ActivationType.I8_TOKEN) {
+            for (int t = 0; t < n; t++) {
+                VectorQuantizer.quantizeI8Token(in, t * len, out, t);
+            }
+        } else if (vector && type == ActivationType.Q8_K) {
+            for (int t = 0; t < n; t++) {
+                VectorQuantizer.quantizeQ8K(in, t * len, out, t);
+            }
+        } else {
+            for (int t = 0; t < n; t++) {
+                ActivationQuantizer.quantize(in, t * len, out, t);
+            }
+            if (out.wide() != null) {
+                widen(out, n);
+            }
         }
         out.setTokens(n);
-        if (out.wide() != null) {
-            widen(out, n);
-        }
         return out;
     }
 

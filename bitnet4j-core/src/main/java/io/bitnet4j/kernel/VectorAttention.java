@@ -7,7 +7,6 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -102,12 +101,13 @@ final class VectorAttention {
         return sum;
     }
 
-    /** 16 halves as floats, exactly (infinities and NaNs included: cache values can overflow F16). */
+    /**
+     * 16 finite halves as floats, exactly. Infinities and NaNs would be misread: a cache layer that holds one
+     * ({@link io.bitnet4j.engine.KvCache#hasNonFinite}) is attended by the reference instead.
+     */
     private static FloatVector widen(short[] x, int offset) {
         IntVector h = (IntVector) ShortVector.fromArray(HALVES, x, offset).convertShape(VectorOperators.S2I, INTS, 0);
         IntVector bits = h.and(0x80000000).or(h.and(0x7fff).lanewise(VectorOperators.LSHL, 13));
-        FloatVector value = bits.reinterpretAsFloats().mul(0x1p112f);
-        VectorMask<Float> special = value.abs().compare(VectorOperators.GE, 65536f);
-        return value.blend(bits.or(0x7f800000).reinterpretAsFloats(), special);
+        return bits.reinterpretAsFloats().mul(0x1p112f);
     }
 }

@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Every fast matrix kernel against the scalar reference on random data: random shapes (odd row counts, several
- * blocks per row), weights at odd offsets inside a larger segment, one to three tokens, one to three threads.
+ * blocks per row), weights at odd offsets inside a larger segment, one to nine tokens (prompt kernels take them
+ * four at a time), one to three threads.
  * Integer kernels must agree bit for bit; float kernels (F16, F32) within float rounding of the sum.
  */
 class KernelDifferentialTest {
@@ -50,7 +51,7 @@ class KernelDifferentialTest {
         for (int trial = 0; trial < 12; trial++) {
             int cols = blockColumns * (1 + rng.nextInt(type == GgmlType.I2_S ? 40 : 20));
             int rows = 1 + rng.nextInt(37);
-            int tokens = 1 + rng.nextInt(3);
+            int tokens = 1 + rng.nextInt(9);
             float scale = (1 + rng.nextInt(8)) / 64f;
             float[] values = new float[rows * cols];
             for (int i = 0; i < values.length; i++) {

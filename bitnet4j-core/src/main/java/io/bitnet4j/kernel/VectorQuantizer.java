@@ -1,0 +1,134 @@
+package io.bitnet4j.kernel;
+
+import static io.bitnet4j.kernel.Simd.FLOATS;
+
+import io.bitnet4j.tensor.Activations;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The integer activation quantizers of {@link io.bitnet4j.tensor.ActivationQuantizer} on the Vector API, producing
+ * the same bytes: maxima are exact in float; {@code x·s} is the same float product; rounding half to even is
+ * {@code (v + 1.5·2^23) − 1.5·2^23}, exact for |v| < 2^22, which the scaled activations (|v| ≤ 127) are; sums are
+ * integer. It also fills the 16-bit copies and 256-block sums the integer kernels read.
+ */
+final class VectorQuantizer {
+    private static final int LANES = FLOATS.length();
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, FLOATS.vectorShape());
+    private static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class,
+            VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
+    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(FLOATS.vectorBitSize() / 4));
+    private static final float ROUNDER = 12582912f;
+
+    private VectorQuantizer() {
+    }
+
+    /** bitnet.cpp's per-token int8 quantization of row {@code x[offset ..]} into token {@code token} of {@code out}. */
+    static void quantizeI8Token(float[] x, int offset, Activations out, int token) {
+        int n = out.length();
+        FloatVector max = FloatVector.zero(FLOATS);
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            max = max.max(FloatVector.fromArray(FLOATS, x, offset + i).abs());
+        }
+        float amaxFloat = max.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            amaxFloat = Math.max(amaxFloat, Math.abs(x[offset + i]));
+        }
+        double amax = Math.max((double) amaxFloat, 1e-5);
+        float scale = (float) (127.0 / amax);
+        int sum = quantizeRun(x, offset, n, scale, -128, out.quants(), out.wide(), token * n);
+        out.scales()[token] = scale;
+        out.sums()[token] = sum;
+        blockSums(out, token);
+    }
+
+    /** ggml's Q8_K quantization of row {@code x[offset ..]} into token {@code token} of {@code out}. */
+    static void quantizeQ8K(float[] x, int offset, Activations out, int token) {
+        int n = out.length();
+        int blocks = n / 256;
+        for (int b = 0; b < blocks; b++) {
+            int base = offset + b * 256;
+            FloatVector max = FloatVector.zero(FLOATS);
+            for (int i = 0; i < 256; i += LANES) {
+                max = max.max(FloatVector.fromArray(FLOATS, x, base + i).abs());
+            }
+            float amax = max.reduceLanes(VectorOperators.MAX);
+            int q = token * n + b * 256;
+            if (amax == 0) {
+                out.scales()[token * blocks + b] = 0;
+                java.util.Arrays.fill(out.quants(), q, q + 256, (byte) 0);
+                java.util.Arrays.fill(out.wide(), q, q + 256, (short) 0);
+                java.util.Arrays.fill(out.sums(), (token * blocks + b) * 16, (token * blocks + b) * 16 + 16, 0);
+                continue;
+            }
+            float signedMax = 0;
+            for (int i = 0; i < 256; i++) {
+                if (Math.abs(x[base + i]) == amax) {
+                    signedMax = x[base + i];
+                    break;
+                }
+            }
+            float iscale = -127f / signedMax;
+            quantizeRun(x, base, 256, iscale, Integer.MIN_VALUE, out.quants(), out.wide(), q);
+            for (int g = 0; g < 16; g++) {
+                int s = 0;
+                for (int e = q + 16 * g; e < q + 16 * g + 16; e++) {
+                    s += out.wide()[e];
+                }
+                out.sums()[(token * blocks + b) * 16 + g] = s;
+            }
+            out.scales()[token * blocks + b] = 1 / iscale;
+        }
+        blockSums(out, token);
+    }
+
+    /**
+     * {@code q = clamp(rint(x·scale), low, 127)} for {@code n} elements into bytes and 16-bit copies; returns Σq.
+     * {@code low} is −128 for per-token int8 and unbounded for Q8_K (whose codes only get the upper clamp).
+     */
+    private static int quantizeRun(float[] x, int offset, int n, float scale, int low, byte[] quants, short[] wide,
+                                   int at) {
+        IntVector sums = IntVector.zero(INTS);
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            FloatVector v = FloatVector.fromArray(FLOATS, x, offset + i).mul(scale);
+            IntVector r = (IntVector) v.add(ROUNDER).sub(ROUNDER).convertShape(VectorOperators.F2I, INTS, 0);
+            r = r.min(127).max(low);
+            sums = sums.add(r);
+            ((ByteVector) r.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(quants, at + i);
+            ((ShortVector) r.convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(wide, at + i);
+        }
+        int sum = sums.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            int r = Math.max(low, Math.min(127, (int) Math.rint(x[offset + i] * scale)));
+            quants[at + i] = (byte) r;
+            wide[at + i] = (short) r;
+            sum += r;
+        }
+        return sum;
+    }
+
+    private static void blockSums(Activations out, int token) {
+        int[] blockSums = out.blockSums();
+        if (blockSums == null) {
+            return;
+        }
+        int n = out.length();
+        short[] wide = out.wide();
+        for (int b = 0; b < n / 256; b++) {
+            int base = token * n + b * 256;
+            ShortVector acc = ShortVector.zero(SHORTS);
+            for (int i = 0; i < 256; i += SHORTS.length()) {
+                acc = acc.add(ShortVector.fromArray(SHORTS, wide, base + i));
+            }
+            blockSums[token * (n / 256) + b] = acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+}
