@@ -20,8 +20,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The Vector API has no half-precision conversion, so weights are widened with integer operations: the magnitude
  * bits shifted into a float's place and multiplied by 2^112 (exact for normal and subnormal halves alike), the sign
  * bit kept. That misreads infinities and NaNs, so a tensor is scanned once for them and, if it has any, multiplied
- * by the {@link #PATCHED} kernel that fixes them up lane by lane. Lane sums are taken in a fixed order
- * ({@link FloatLanes}); results differ from the scalar reference (a double sum) by float rounding only.
+ * by the {@link #PATCHED} kernel that fixes them up lane by lane. Two accumulators per row keep the fused
+ * multiply-adds from waiting on each other; they and their lanes are summed in a fixed order ({@link FloatLanes}),
+ * so results differ from the scalar reference (a double sum) by float rounding only.
  */
 final class F16Kernel implements MatMulKernel {
     /** For tensors without infinities or NaNs (every real model). */
@@ -79,12 +80,15 @@ final class F16Kernel implements MatMulKernel {
     }
 
     private static float dotFinite(MemorySegment data, long base, float[] x, int xOff, int k) {
-        FloatVector acc = FloatVector.zero(FLOATS);
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
         int i = 0;
-        for (; i + LANES <= k; i += LANES) {
-            acc = widen(data, base + 2L * i).fma(FloatVector.fromArray(FLOATS, x, xOff + i), acc);
+        for (; i + 2 * LANES <= k; i += 2 * LANES) {
+            long off = base + 2L * i;
+            a0 = widen(data, off).fma(FloatVector.fromArray(FLOATS, x, xOff + i), a0);
+            a1 = widen(data, off + 2L * LANES).fma(FloatVector.fromArray(FLOATS, x, xOff + i + LANES), a1);
         }
-        float s = FloatLanes.sum(acc);
+        float s = FloatLanes.sum(a0.add(a1));
         for (; i < k; i++) {
             s += half(data, base + 2L * i) * x[xOff + i];
         }
@@ -92,12 +96,15 @@ final class F16Kernel implements MatMulKernel {
     }
 
     private static float dotPatched(MemorySegment data, long base, float[] x, int xOff, int k) {
-        FloatVector acc = FloatVector.zero(FLOATS);
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
         int i = 0;
-        for (; i + LANES <= k; i += LANES) {
-            acc = widenPatched(data, base + 2L * i).fma(FloatVector.fromArray(FLOATS, x, xOff + i), acc);
+        for (; i + 2 * LANES <= k; i += 2 * LANES) {
+            long off = base + 2L * i;
+            a0 = widenPatched(data, off).fma(FloatVector.fromArray(FLOATS, x, xOff + i), a0);
+            a1 = widenPatched(data, off + 2L * LANES).fma(FloatVector.fromArray(FLOATS, x, xOff + i + LANES), a1);
         }
-        float s = FloatLanes.sum(acc);
+        float s = FloatLanes.sum(a0.add(a1));
         for (; i < k; i++) {
             s += half(data, base + 2L * i) * x[xOff + i];
         }
