@@ -17,9 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * F16 weights (the tied output head of BitNet b1.58 2B-4T) times F16-rounded activations, summed in float lanes.
- * The Vector API has no half-precision conversion, so weights are widened with integer operations: the magnitude
- * bits shifted into a float's place and multiplied by 2^112 (exact for normal and subnormal halves alike), the sign
- * bit kept. That misreads infinities and NaNs, so a tensor is scanned once for them and, if it has any, multiplied
+ * The Vector API has no half-precision conversion, so weights are widened with integer operations: the
+ * sign-extended half shifted left by 13 and masked puts the sign, exponent and mantissa bits where a float's go, and a
+ * multiplication by 2^112 rebiases the exponent (exact for normal and subnormal halves alike). That misreads infinities and NaNs, so a tensor is scanned once for them and, if it has any, multiplied
  * by the {@link #PATCHED} kernel that fixes them up lane by lane. Two accumulators per row keep the fused
  * multiply-adds from waiting on each other; they and their lanes are summed in a fixed order ({@link FloatLanes}),
  * so results differ from the scalar reference (a double sum) by float rounding only.
@@ -35,6 +35,11 @@ final class F16Kernel implements MatMulKernel {
     private static final VectorSpecies<Short> SCAN = Simd.SHORTS;
     private static final int LANES = FLOATS.length();
     private static final float TWO_POW_112 = 0x1p112f;
+    /**
+     * A sign-extended half shifted left by 13 has its sign in bit 31, copies of it in bits 28..30 (cleared by this
+     * mask) and its exponent and mantissa in bits 13..27, where a float's low exponent bits and mantissa sit.
+     */
+    private static final int SIGN_AND_MAGNITUDE = 0x8FFFE000;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private final boolean patched;
@@ -115,8 +120,7 @@ final class F16Kernel implements MatMulKernel {
     static FloatVector widen(MemorySegment data, long offset) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, data, offset, LE)
                 .convertShape(VectorOperators.S2I, INTS, 0);
-        IntVector bits = h.and(0x80000000).or(h.and(0x7fff).lanewise(VectorOperators.LSHL, 13));
-        return bits.reinterpretAsFloats().mul(TWO_POW_112);
+        return h.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(TWO_POW_112);
     }
 
     /** Any {@link #LANES} halves as floats, exactly: exponent-31 halves land on [2^16, 2^17) and get exponent 255. */

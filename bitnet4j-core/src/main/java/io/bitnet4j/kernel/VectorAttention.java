@@ -102,12 +102,12 @@ final class VectorAttention {
     }
 
     /**
-     * 16 finite halves as floats, exactly. Infinities and NaNs would be misread: a cache layer that holds one
+     * 16 finite halves as floats, exactly (as {@link F16Kernel#widen}). Infinities and NaNs would be misread: a
+     * cache layer that holds one
      * ({@link io.bitnet4j.engine.KvCache#hasNonFinite}) is attended by the reference instead.
      */
     private static FloatVector widen(short[] x, int offset) {
         IntVector h = (IntVector) ShortVector.fromArray(HALVES, x, offset).convertShape(VectorOperators.S2I, INTS, 0);
-        IntVector bits = h.and(0x80000000).or(h.and(0x7fff).lanewise(VectorOperators.LSHL, 13));
-        return bits.reinterpretAsFloats().mul(0x1p112f);
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
     }
 }
