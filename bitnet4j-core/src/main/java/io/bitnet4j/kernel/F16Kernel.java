@@ -16,7 +16,9 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * F16 weights (the tied output head of BitNet b1.58 2B-4T) times F16-rounded activations, summed in float lanes.
+ * F16 weights (the tied output head of BitNet b1.58 2B-4T) times F16-rounded activations, summed in float lanes,
+ * two rows at a time taken from the two halves of a thread's rows (two long streams for the prefetcher, one
+ * activation load for both).
  * The Vector API has no half-precision conversion, so weights are widened with integer operations: the
  * sign-extended half shifted left by 13 and masked puts the sign, exponent and mantissa bits where a float's go, and a
  * multiplication by 2^112 rebiases the exponent (exact for normal and subnormal halves alike). That misreads infinities and NaNs, so a tensor is scanned once for them and, if it has any, multiplied
@@ -77,7 +79,12 @@ final class F16Kernel implements MatMulKernel {
         float[] xs = x.values();
         for (int t = 0; t < x.tokens(); t++) {
             int xOff = t * k;
-            for (int r = rowStart; r < rowEnd; r++) {
+            int half = patched ? 0 : (rowEnd - rowStart) / 2;
+            for (int i = 0; i < half; i++) {
+                int r = rowStart + i;
+                dotTwoRows(data, r * rowBytes, half * rowBytes, xs, xOff, k, out, t * rows + r, half);
+            }
+            for (int r = rowStart + 2 * half; r < rowEnd; r++) {
                 out[t * rows + r] = patched ? dotPatched(data, r * rowBytes, xs, xOff, k)
                         : dotFinite(data, r * rowBytes, xs, xOff, k);
             }
@@ -98,6 +105,28 @@ final class F16Kernel implements MatMulKernel {
             s += half(data, base + 2L * i) * x[xOff + i];
         }
         return s;
+    }
+
+    /** Two finite rows {@code stride} bytes apart (one from each half of a thread's rows), into out[o], out[o+step]. */
+    private static void dotTwoRows(MemorySegment data, long base, long stride, float[] x, int xOff, int k,
+                                   float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        int i = 0;
+        for (; i + LANES <= k; i += LANES) {
+            FloatVector xv = FloatVector.fromArray(FLOATS, x, xOff + i);
+            long off = base + 2L * i;
+            a0 = widen(data, off).fma(xv, a0);
+            a1 = widen(data, off + stride).fma(xv, a1);
+        }
+        float s0 = FloatLanes.sum(a0);
+        float s1 = FloatLanes.sum(a1);
+        for (; i < k; i++) {
+            s0 += half(data, base + 2L * i) * x[xOff + i];
+            s1 += half(data, base + stride + 2L * i) * x[xOff + i];
+        }
+        out[outOff] = s0;
+        out[outOff + outStride] = s1;
     }
 
     private static float dotPatched(MemorySegment data, long base, float[] x, int xOff, int k) {
