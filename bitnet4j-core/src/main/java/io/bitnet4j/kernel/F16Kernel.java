@@ -149,7 +149,8 @@ final class F16Kernel implements MatMulKernel {
     static FloatVector widen(MemorySegment data, long offset) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, data, offset, LE)
                 .convertShape(VectorOperators.S2I, INTS, 0);
-        return h.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(TWO_POW_112);
+        return ((FloatVector) h.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretShape(FLOATS, 0))
+                .mul(TWO_POW_112);
     }
 
     /** Any {@link #LANES} halves as floats, exactly: exponent-31 halves land on [2^16, 2^17) and get exponent 255. */
@@ -157,9 +158,9 @@ final class F16Kernel implements MatMulKernel {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, data, offset, LE)
                 .convertShape(VectorOperators.S2I, INTS, 0);
         IntVector bits = h.and(0x80000000).or(h.and(0x7fff).lanewise(VectorOperators.LSHL, 13));
-        FloatVector value = bits.reinterpretAsFloats().mul(TWO_POW_112);
+        FloatVector value = ((FloatVector) bits.reinterpretShape(FLOATS, 0)).mul(TWO_POW_112);
         VectorMask<Float> special = value.abs().compare(VectorOperators.GE, 65536f);
-        return value.blend(bits.or(0x7f800000).reinterpretAsFloats(), special);
+        return value.blend((FloatVector) bits.or(0x7f800000).reinterpretShape(FLOATS, 0), special);
     }
 
     private static float half(MemorySegment data, long offset) {

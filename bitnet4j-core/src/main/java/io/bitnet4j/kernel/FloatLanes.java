@@ -11,27 +11,30 @@ import jdk.incubator.vector.VectorShuffle;
  * the same bits however the code runs, so results do not change as the JIT warms up.
  */
 final class FloatLanes {
-    private static final VectorShuffle<Float>[] HALVINGS = halvings();
+    private static final int LANES = FLOATS.length();
+    private static final VectorShuffle<Float> SWAP_8 = swap(8);
+    private static final VectorShuffle<Float> SWAP_4 = swap(4);
+    private static final VectorShuffle<Float> SWAP_2 = swap(2);
+    private static final VectorShuffle<Float> SWAP_1 = swap(1);
 
     private FloatLanes() {
     }
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] halvings() {
-        int lanes = FLOATS.length();
-        int steps = Integer.numberOfTrailingZeros(lanes);
-        VectorShuffle<Float>[] s = new VectorShuffle[steps];
-        for (int i = 0; i < steps; i++) {
-            int distance = lanes >> (i + 1);
-            s[i] = VectorShuffle.fromOp(FLOATS, lane -> lane ^ distance);
-        }
-        return s;
+    /** Lane i exchanged with lane i ^ distance (identity where the vector is too short). */
+    private static VectorShuffle<Float> swap(int distance) {
+        return VectorShuffle.fromOp(FLOATS, lane -> distance < LANES ? lane ^ distance : lane);
     }
 
     static float sum(FloatVector v) {
-        for (VectorShuffle<Float> s : HALVINGS) {
-            v = v.add(v.rearrange(s));
+        if (LANES > 8) {
+            v = v.add(v.rearrange(SWAP_8));
         }
-        return v.lane(0);
+        if (LANES > 4) {
+            v = v.add(v.rearrange(SWAP_4));
+        }
+        if (LANES > 2) {
+            v = v.add(v.rearrange(SWAP_2));
+        }
+        return v.add(v.rearrange(SWAP_1)).lane(0);
     }
 }

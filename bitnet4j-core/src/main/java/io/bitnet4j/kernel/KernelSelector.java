@@ -64,6 +64,9 @@ public final class KernelSelector {
         if (type == GgmlType.TQ1_0 && integerActivations) {
             return TQ1Kernel.INSTANCE;
         }
+        if (type == GgmlType.Q8_0 && activations == ActivationType.Q8_0) {
+            return Q8Kernel.INSTANCE;
+        }
         if (type == GgmlType.F16 && activations == ActivationType.F16) {
             return F16Kernel.forTensor(w);
         }

@@ -1,5 +1,6 @@
 package io.bitnet4j.kernel;
 
+import static io.bitnet4j.kernel.Simd.INTS;
 import static io.bitnet4j.kernel.Simd.SHORTS;
 import static io.bitnet4j.kernel.Simd.SHORT_LANES;
 
@@ -76,10 +77,10 @@ final class TQ2Kernel implements MatMulKernel {
             }
             int qSum = x.blockSums()[t * blocks + b];
             float scale = perBlock ? x.scales()[t * blocks + b] : 1f;
-            IntVector p0 = a0.reinterpretAsInts();
-            IntVector p1 = a1.reinterpretAsInts();
-            IntVector p2 = a2.reinterpretAsInts();
-            IntVector p3 = a3.reinterpretAsInts();
+            IntVector p0 = (IntVector) a0.reinterpretShape(INTS, 0);
+            IntVector p1 = (IntVector) a1.reinterpretShape(INTS, 0);
+            IntVector p2 = (IntVector) a2.reinterpretShape(INTS, 0);
+            IntVector p3 = (IntVector) a3.reinterpretShape(INTS, 0);
             int i0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p0.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD) - qSum;
             int i1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)

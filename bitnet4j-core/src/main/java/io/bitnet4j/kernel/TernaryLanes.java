@@ -1,5 +1,6 @@
 package io.bitnet4j.kernel;
 
+import static io.bitnet4j.kernel.Simd.INTS;
 import static io.bitnet4j.kernel.Simd.MASK_BYTES;
 import static io.bitnet4j.kernel.Simd.SHORTS;
 
@@ -39,7 +40,7 @@ final class TernaryLanes {
 
     /** The exact sum of all 16-bit lanes, as an int: the lanes are paired into ints first. */
     static int sum(ShortVector acc) {
-        IntVector pairs = acc.reinterpretAsInts();
+        IntVector pairs = (IntVector) acc.reinterpretShape(INTS, 0);
         return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                 .add(pairs.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
     }

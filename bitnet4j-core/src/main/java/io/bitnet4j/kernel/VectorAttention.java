@@ -41,9 +41,60 @@ final class VectorAttention {
             p[j] = Attention.roundToF16(p[j]);
         }
         Arrays.fill(p, length, padded, 0f);
-        for (int d = 0; d < headDim; d++) {
-            out[outOff + d] = dotF16(v, (kvOff + d) * valueStride, p, 0, padded);
+        valuesF16(v, kvOff * valueStride, valueStride, p, padded, headDim, out, outOff);
+    }
+
+    /**
+     * {@code out[d] = vec_dot_f16(v row d, p)} for every output dimension d. The elements after the last full
+     * 64-block are summed one by one in double, a serial chain per d; four dimensions are summed side by side so
+     * the chains overlap (each in its own order, so the result is unchanged).
+     */
+    private static void valuesF16(short[] v, int base, int stride, float[] p, int n, int headDim, float[] out,
+                                  int outOff) {
+        int blocked = n & ~63;
+        int d = 0;
+        for (; d + 4 <= headDim; d += 4) {
+            int r0 = base + d * stride;
+            int r1 = r0 + stride;
+            int r2 = r1 + stride;
+            int r3 = r2 + stride;
+            double s0 = blockedF16(v, r0, p, blocked);
+            double s1 = blockedF16(v, r1, p, blocked);
+            double s2 = blockedF16(v, r2, p, blocked);
+            double s3 = blockedF16(v, r3, p, blocked);
+            for (int i = blocked; i < n; i++) {
+                float pi = p[i];
+                s0 += Float.float16ToFloat(v[r0 + i]) * pi;
+                s1 += Float.float16ToFloat(v[r1 + i]) * pi;
+                s2 += Float.float16ToFloat(v[r2 + i]) * pi;
+                s3 += Float.float16ToFloat(v[r3 + i]) * pi;
+            }
+            out[outOff + d] = (float) s0;
+            out[outOff + d + 1] = (float) s1;
+            out[outOff + d + 2] = (float) s2;
+            out[outOff + d + 3] = (float) s3;
         }
+        for (; d < headDim; d++) {
+            out[outOff + d] = dotF16(v, base + d * stride, p, 0, n);
+        }
+    }
+
+    /** The lane-tree sum of ggml's four accumulators over the first {@code blocked} elements (a multiple of 64). */
+    private static float blockedF16(short[] x, int xOff, float[] y, int blocked) {
+        if (blocked == 0) {
+            return 0f;
+        }
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int i = 0; i < blocked; i += 64) {
+            a0 = widen(x, xOff + i).fma(FloatVector.fromArray(FLOATS, y, i), a0);
+            a1 = widen(x, xOff + i + 16).fma(FloatVector.fromArray(FLOATS, y, i + 16), a1);
+            a2 = widen(x, xOff + i + 32).fma(FloatVector.fromArray(FLOATS, y, i + 32), a2);
+            a3 = widen(x, xOff + i + 48).fma(FloatVector.fromArray(FLOATS, y, i + 48), a3);
+        }
+        return FloatLanes.sum(a0.add(a2).add(a1.add(a3)));
     }
 
     static void headF32(float[] q, int qOff, float[] k, float[] v, int kvOff, int rowStride, int valueStride,
@@ -108,6 +159,7 @@ final class VectorAttention {
      */
     private static FloatVector widen(short[] x, int offset) {
         IntVector h = (IntVector) ShortVector.fromArray(HALVES, x, offset).convertShape(VectorOperators.S2I, INTS, 0);
-        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
+        return ((FloatVector) h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretShape(FLOATS, 0))
+                .mul(0x1p112f);
     }
 }

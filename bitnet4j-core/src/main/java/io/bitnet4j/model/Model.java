@@ -1,9 +1,11 @@
 package io.bitnet4j.model;
 
 import io.bitnet4j.BitnetException;
+import io.bitnet4j.gguf.GgmlType;
 import io.bitnet4j.gguf.GgufFile;
 import io.bitnet4j.gguf.GgufReadOptions;
 import io.bitnet4j.tensor.I2SFormat;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -14,16 +16,25 @@ public final class Model implements AutoCloseable {
     private final GgufFile file;
     private final ModelConfig config;
     private final Weights weights;
+    private final Arena derived;
 
-    private Model(GgufFile file, ModelConfig config, Weights weights) {
+    private Model(GgufFile file, ModelConfig config, Weights weights, Arena derived) {
         this.file = file;
         this.config = config;
         this.weights = weights;
+        this.derived = derived;
     }
 
-    /** Options of {@link #load}: how to read the file and which I2_S packing it uses. */
-    public record LoadOptions(GgufReadOptions readOptions, I2SFormat i2sLayout) {
-        public static final LoadOptions DEFAULT = new LoadOptions(GgufReadOptions.DEFAULT, I2SFormat.I2S_128);
+    /**
+     * Options of {@link #load}: how to read the file, which I2_S packing it uses, and the type to re-quantize the
+     * output head to at load (null: use it as stored, the faithful default).
+     */
+    public record LoadOptions(GgufReadOptions readOptions, I2SFormat i2sLayout, GgmlType headType) {
+        public static final LoadOptions DEFAULT = new LoadOptions(GgufReadOptions.DEFAULT, I2SFormat.I2S_128, null);
+
+        public LoadOptions(GgufReadOptions readOptions, I2SFormat i2sLayout) {
+            this(readOptions, i2sLayout, null);
+        }
     }
 
     public static Model load(Path path) {
@@ -50,7 +61,11 @@ public final class Model implements AutoCloseable {
         }
         ModelConfig config = ModelConfig.fromMetadata(file.metadata(), vocabFallback);
         Weights weights = Weights.bind(file, config, options.i2sLayout());
-        return new Model(file, config, weights);
+        Arena derived = Arena.ofShared();
+        if (options.headType() != null && options.headType() != weights.output().tensor().type()) {
+            weights = weights.withOutput(HeadRequantizer.requantize(weights.output(), options.headType(), derived));
+        }
+        return new Model(file, config, weights, derived);
     }
 
     public GgufFile file() {
@@ -67,6 +82,7 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
+        derived.close();
         file.close();
     }
 }

@@ -55,6 +55,11 @@ public record Weights(WeightMatrix tokenEmbedding, float[] outputNorm, WeightMat
         return new Weights(embedding, outputNorm, output, List.copyOf(layers));
     }
 
+    /** The same weights with another output head (the token embedding stays). */
+    public Weights withOutput(WeightMatrix head) {
+        return new Weights(tokenEmbedding, outputNorm, head, layers);
+    }
+
     /** Whether the output head is the token embedding. */
     public boolean tiedHead() {
         return output == tokenEmbedding;

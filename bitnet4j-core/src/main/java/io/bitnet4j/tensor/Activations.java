@@ -70,7 +70,7 @@ public final class Activations {
             }
             default -> throw new IllegalArgumentException(type.toString());
         }
-        boolean integer = type == ActivationType.I8_TOKEN || type == ActivationType.Q8_K;
+        boolean integer = type == ActivationType.I8_TOKEN || type == ActivationType.Q8_K || type == ActivationType.Q8_0;
         wide = integer ? new short[(int) elements + WIDE_PADDING] : null;
         blockSums = integer && length % 256 == 0 ? new int[(int) (elements / 256)] : null;
     }
@@ -117,7 +117,7 @@ public final class Activations {
     }
 
     /**
-     * For the fast integer kernels ({@code I8_TOKEN}, {@code Q8_K}): the codes widened to 16 bits (followed by
+     * For the fast integer kernels ({@code I8_TOKEN}, {@code Q8_K}, {@code Q8_0}): the codes widened to 16 bits (followed by
      * {@link #WIDE_PADDING} zeros, so a vector load that starts inside the last row stays in bounds), and the sum of
      * the codes of each 256-element block. Filled by the kernels' activation preparer, not by the reference
      * quantizer; null for float types.

@@ -69,11 +69,11 @@ class KernelDifferentialTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"F16", "F32"})
+    @CsvSource({"F16", "F32", "Q8_0"})
     void floatKernelsAgreeWithTheReferenceWithinRounding(GgmlType type) {
         SplittableRandom rng = new SplittableRandom(type.ordinal());
         for (int trial = 0; trial < 12; trial++) {
-            int cols = 1 + rng.nextInt(700);
+            int cols = type == GgmlType.Q8_0 ? 32 * (1 + rng.nextInt(40)) : 1 + rng.nextInt(700);
             int rows = 1 + rng.nextInt(37);
             int tokens = 1 + rng.nextInt(3);
             float[] values = new float[rows * cols];
@@ -81,7 +81,7 @@ class KernelDifferentialTest {
                 values[i] = (float) (rng.nextGaussian() * 0.05);
             }
             WeightMatrix w = matrix(type, values, cols, rows, rng);
-            ActivationType at = type == GgmlType.F16 ? ActivationType.F16 : ActivationType.F32;
+            ActivationType at = WeightFormats.of(type).activationType();
             Activations x = activations(at, cols, tokens, rng, false);
             float[] expected = multiply(w, x, KernelSelector.scalar(), 1);
             float[] actual = multiply(w, x, KernelSelector.fastest(), 1 + trial % 3);
@@ -89,7 +89,9 @@ class KernelDifferentialTest {
                 for (int r = 0; r < rows; r++) {
                     double magnitude = 0;
                     for (int c = 0; c < cols; c++) {
-                        magnitude += Math.abs((double) values[r * cols + c] * x.values()[t * cols + c]);
+                        double xc = at == ActivationType.Q8_0 ? x.quants()[t * cols + c] * x.scales()[(t * cols + c) / 32]
+                                : x.values()[t * cols + c];
+                        magnitude += Math.abs((double) values[r * cols + c] * xc);
                     }
                     int i = t * rows + r;
                     assertThat((double) actual[i]).as("%s row %d of %dx%d", type, r, rows, cols)

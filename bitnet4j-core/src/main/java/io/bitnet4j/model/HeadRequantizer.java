@@ -1,0 +1,46 @@
+package io.bitnet4j.model;
+
+import io.bitnet4j.BitnetException;
+import io.bitnet4j.gguf.GgmlType;
+import io.bitnet4j.tensor.I2SFormat;
+import io.bitnet4j.tensor.Tensor;
+import io.bitnet4j.tensor.WeightFormat;
+import io.bitnet4j.tensor.WeightFormats;
+import io.bitnet4j.tensor.WeightMatrix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.stream.IntStream;
+
+/**
+ * Re-quantizes the output head at load ({@code --head-type}): the tied F16 embedding of BitNet b1.58 2B-4T is over
+ * half of the bytes read per generated token, and Q8_0 halves them. The copy lives in memory owned by the model; the
+ * input embedding keeps the file's exact values. Not faithful to the file: logits move by the quantization error.
+ */
+final class HeadRequantizer {
+    private HeadRequantizer() {
+    }
+
+    static WeightMatrix requantize(WeightMatrix head, GgmlType type, Arena arena) {
+        if (type != GgmlType.Q8_0 && type != GgmlType.F16 && type != GgmlType.F32) {
+            throw BitnetException.unsupported("--head-type " + type.name().toLowerCase(java.util.Locale.ROOT)
+                    + " is not supported (q8_0, f16 or f32)");
+        }
+        WeightFormat source = head.format();
+        WeightFormat target = WeightFormats.of(type);
+        int rows = head.rows();
+        int cols = head.cols();
+        if (cols % type.blockSize() != 0) {
+            throw BitnetException.unsupported("the output head's rows of " + cols + " cannot be stored as " + type);
+        }
+        long rowBytes = type.byteSize(new long[] {cols, 1});
+        MemorySegment data = arena.allocate(rowBytes * rows, 64);
+        IntStream.range(0, rows).parallel().forEach(r -> {
+            float[] row = new float[cols];
+            source.decodeRow(head.tensor(), r, row, 0);
+            byte[] bytes = target.encode(row, new long[] {cols, 1});
+            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, data, r * rowBytes, rowBytes);
+        });
+        Tensor tensor = new Tensor(head.name() + " (" + type + ")", type, new long[] {cols, rows}, data);
+        return WeightMatrix.of(tensor, I2SFormat.I2S_128);
+    }
+}
