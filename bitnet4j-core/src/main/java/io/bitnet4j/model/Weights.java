@@ -22,9 +22,22 @@ import java.util.List;
  */
 public record Weights(WeightMatrix tokenEmbedding, float[] outputNorm, WeightMatrix output, List<LayerWeights> layers) {
 
-    /** Binds every tensor the config needs, validating names, shapes and types. */
+    /** Binds every tensor the config needs, validating names, shapes and types; the first problem is thrown. */
     public static Weights bind(GgufFile file, ModelConfig c, I2SFormat i2sLayout) {
-        Binder b = new Binder(file, i2sLayout);
+        return bind(new Binder(file, i2sLayout, null), file, c);
+    }
+
+    /**
+     * Every problem that would stop {@link #bind} (missing tensors, wrong shapes, unsupported types), one message
+     * each, for {@code verify}; empty if the weights bind.
+     */
+    public static List<String> problems(GgufFile file, ModelConfig c, I2SFormat i2sLayout) {
+        List<String> problems = new ArrayList<>();
+        bind(new Binder(file, i2sLayout, problems), file, c);
+        return problems;
+    }
+
+    private static Weights bind(Binder b, GgufFile file, ModelConfig c) {
         int d = c.embeddingLength();
         WeightMatrix embedding = b.matrix("token_embd.weight", d, c.vocabSize());
         float[] outputNorm = b.vector("output_norm.weight", d);
@@ -65,13 +78,31 @@ public record Weights(WeightMatrix tokenEmbedding, float[] outputNorm, WeightMat
         return output == tokenEmbedding;
     }
 
+    /**
+     * Looks tensors up and checks them. With a problem list it records each problem and carries on (returning
+     * null for that tensor); without one it throws the first.
+     */
     private static final class Binder {
         private final GgufFile file;
         private final I2SFormat i2sLayout;
+        private final List<String> problems;
 
-        Binder(GgufFile file, I2SFormat i2sLayout) {
+        Binder(GgufFile file, I2SFormat i2sLayout, List<String> problems) {
             this.file = file;
             this.i2sLayout = i2sLayout;
+            this.problems = problems;
+        }
+
+        private <T> T checked(java.util.function.Supplier<T> bind) {
+            if (problems == null) {
+                return bind.get();
+            }
+            try {
+                return bind.get();
+            } catch (BitnetException e) {
+                problems.add(e.getMessage());
+                return null;
+            }
         }
 
         private GgufTensorInfo info(String name) {
@@ -92,12 +123,20 @@ public record Weights(WeightMatrix tokenEmbedding, float[] outputNorm, WeightMat
         }
 
         WeightMatrix matrix(String name, int in, int out) {
+            return checked(() -> bindMatrix(name, in, out));
+        }
+
+        private WeightMatrix bindMatrix(String name, int in, int out) {
             GgufTensorInfo t = info(name);
             checkShape(t, in, out);
             return WeightMatrix.of(Tensor.of(file, t), i2sLayout);
         }
 
         float[] vector(String name, int n) {
+            return checked(() -> bindVector(name, n));
+        }
+
+        private float[] bindVector(String name, int n) {
             GgufTensorInfo t = info(name);
             checkShape(t, n);
             Tensor tensor = Tensor.of(file, t);
@@ -114,7 +153,8 @@ public record Weights(WeightMatrix tokenEmbedding, float[] outputNorm, WeightMat
             if (file.tensorInfo(name).isEmpty()) {
                 return 1f;
             }
-            return vector(name, 1)[0];
+            float[] v = vector(name, 1);
+            return v == null ? 1f : v[0];
         }
 
         LayerWeights.ProjectionScales scales(String p) {
