@@ -124,15 +124,27 @@ class CliEvalTest {
 
     @Test
     void verifyAcceptsEveryReferenceModel() throws IOException {
-        for (String name : new String[] {B158 + "tiny-b158-I2_S.gguf", B158 + "tiny-b158-TQ1_0.gguf",
-                "refdata/bitnet-silu/tiny-TQ2_0.gguf", "refdata/stories260K/stories260K.gguf"}) {
-            Path file = TestFiles.shared(name);
+        String[][] models = {
+                {B158 + "tiny-b158-I2_S.gguf", "bitnet-b1.58", "2"},
+                {B158 + "tiny-b158-TQ1_0.gguf", "bitnet-b1.58", "2"},
+                {"refdata/bitnet-silu/tiny-TQ2_0.gguf", "bitnet", "2"},
+                {"refdata/stories260K/stories260K.gguf", "llama", "5"}};
+        for (String[] m : models) {
+            Path file = TestFiles.shared(m[0]);
             int tensors;
             try (GgufFile gguf = GgufFile.open(file)) {
                 tensors = gguf.tensors().size();
             }
             assertThat(Cli.run("verify", file.toString()).succeeds().out())
-                    .isEqualTo(file + ": OK (GGUF v3, " + tensors + " tensors)\n");
+                    .isEqualTo(file + ": OK (GGUF v3, " + tensors + " tensors, " + m[1] + ", " + m[2] + " layers)\n");
         }
+    }
+
+    @Test
+    void verifyListsEveryMissingTensorOfAVocabularyOnlyOrBrokenFile() throws IOException {
+        Path vocab = TestFiles.shared("refdata/tokenizer/ggml-vocab-tok512-spm.gguf");
+        Cli.Result r = Cli.run("verify", vocab.toString());
+        assertThat(r.exitCode()).isEqualTo(4);
+        assertThat(r.err()).contains("has no tensors: a vocabulary-only file");
     }
 }
