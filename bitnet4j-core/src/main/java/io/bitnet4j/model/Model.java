@@ -26,14 +26,17 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Options of {@link #load}: how to read the file, which I2_S packing it uses, and the type to re-quantize the
-     * output head to at load (null: use it as stored, the faithful default).
+     * Options of {@link #load}: how to read the file, which I2_S packing it uses, the type to re-quantize the output
+     * head to at load (null: use it as stored, the faithful default), and whether to repack weights into the layout
+     * the fast kernels like best (TQ1_0's base-3 digits into TQ2_0's 2-bit codes: the same values, 22% more
+     * memory, several times faster to multiply).
      */
-    public record LoadOptions(GgufReadOptions readOptions, I2SFormat i2sLayout, GgmlType headType) {
-        public static final LoadOptions DEFAULT = new LoadOptions(GgufReadOptions.DEFAULT, I2SFormat.I2S_128, null);
+    public record LoadOptions(GgufReadOptions readOptions, I2SFormat i2sLayout, GgmlType headType, boolean repack) {
+        public static final LoadOptions DEFAULT = new LoadOptions(GgufReadOptions.DEFAULT, I2SFormat.I2S_128, null,
+                false);
 
         public LoadOptions(GgufReadOptions readOptions, I2SFormat i2sLayout) {
-            this(readOptions, i2sLayout, null);
+            this(readOptions, i2sLayout, null, false);
         }
     }
 
@@ -63,7 +66,11 @@ public final class Model implements AutoCloseable {
         Weights weights = Weights.bind(file, config, options.i2sLayout());
         Arena derived = Arena.ofShared();
         if (options.headType() != null && options.headType() != weights.output().tensor().type()) {
-            weights = weights.withOutput(HeadRequantizer.requantize(weights.output(), options.headType(), derived));
+            weights = weights.withOutput(MatrixReencoder.requantize(weights.output(), options.headType(), derived));
+        }
+        if (options.repack()) {
+            weights = weights.withLayerMatrices(m -> m.tensor().type() == GgmlType.TQ1_0
+                    ? MatrixReencoder.requantize(m, GgmlType.TQ2_0, derived) : m);
         }
         return new Model(file, config, weights, derived);
     }

@@ -73,6 +73,17 @@ public record Weights(WeightMatrix tokenEmbedding, float[] outputNorm, WeightMat
         return new Weights(tokenEmbedding, outputNorm, head, layers);
     }
 
+    /** The same weights with every projection matrix of every layer passed through {@code map}. */
+    public Weights withLayerMatrices(java.util.function.UnaryOperator<WeightMatrix> map) {
+        List<LayerWeights> mapped = new ArrayList<>(layers.size());
+        for (LayerWeights l : layers) {
+            mapped.add(new LayerWeights(l.attnNorm(), map.apply(l.wq()), map.apply(l.wk()), map.apply(l.wv()),
+                    map.apply(l.wo()), l.attnSubNorm(), l.ffnNorm(), map.apply(l.wGate()), map.apply(l.wUp()),
+                    map.apply(l.wDown()), l.ffnSubNorm(), l.scales(), l.biases()));
+        }
+        return new Weights(tokenEmbedding, outputNorm, output, List.copyOf(mapped));
+    }
+
     /** Whether the output head is the token embedding. */
     public boolean tiedHead() {
         return output == tokenEmbedding;

@@ -12,16 +12,17 @@ import java.lang.foreign.MemorySegment;
 import java.util.stream.IntStream;
 
 /**
- * Re-quantizes the output head at load ({@code --head-type}): the tied F16 embedding of BitNet b1.58 2B-4T is over
- * half of the bytes read per generated token, and Q8_0 halves them. The copy lives in memory owned by the model; the
- * input embedding keeps the file's exact values. Not faithful to the file: logits move by the quantization error.
+ * Re-encodes a weight matrix at load into memory owned by the model, row by row on all cores. Used for
+ * {@code --head-type} (the tied F16 embedding of BitNet b1.58 2B-4T is over half of the bytes read per generated
+ * token, and Q8_0 halves them; the input embedding keeps the file's exact values; logits move by the quantization
+ * error) and for {@code --repack} (TQ1_0 to TQ2_0, exact: the same ternary values and block scales).
  */
-final class HeadRequantizer {
-    private HeadRequantizer() {
+final class MatrixReencoder {
+    private MatrixReencoder() {
     }
 
     static WeightMatrix requantize(WeightMatrix head, GgmlType type, Arena arena) {
-        if (type != GgmlType.Q8_0 && type != GgmlType.F16 && type != GgmlType.F32) {
+        if (type != GgmlType.Q8_0 && type != GgmlType.F16 && type != GgmlType.F32 && type != GgmlType.TQ2_0) {
             throw BitnetException.unsupported("--head-type " + type.name().toLowerCase(java.util.Locale.ROOT)
                     + " is not supported (q8_0, f16 or f32)");
         }
