@@ -13,6 +13,7 @@ import io.bitnet4j.kernel.KernelSelector;
 import io.bitnet4j.model.Model;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,7 +63,14 @@ final class BenchCommand implements Callable<Integer> {
             description = "thread counts to test (default: -t, else one per core)")
     List<Integer> threadCounts;
 
-    private record Row(String test, int threads, double mean, double sd, double[] samples) {
+    /** Heap allocation of all threads, to show that the timed forward passes allocate (next to) nothing. */
+    private static final com.sun.management.ThreadMXBean ALLOCATION =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    /** Bytes allocated inside the timed sections of the current test. */
+    private long timedAllocation;
+
+    private record Row(String test, int threads, double mean, double sd, double[] samples, long bytesPerToken) {
     }
 
     @Override
@@ -89,12 +97,12 @@ final class BenchCommand implements Callable<Integer> {
                 try (CpuForwardPass pass = new CpuForwardPass(model, options)) {
                     for (int p : prompts) {
                         if (p > 0) {
-                            rows.add(measure("pp" + p, n, () -> prompt(pass, model, p)));
+                            rows.add(measure("pp" + p, n, p, () -> prompt(pass, model, p)));
                         }
                     }
                     for (int g : generations) {
                         if (g > 0) {
-                            rows.add(measure("tg" + g, n, () -> generate(pass, model, g)));
+                            rows.add(measure("tg" + g, n, g, () -> generate(pass, model, g)));
                         }
                     }
                 }
@@ -113,12 +121,14 @@ final class BenchCommand implements Callable<Integer> {
         double tokensPerSecond();
     }
 
-    private Row measure(String test, int threads, Run run) {
+    private Row measure(String test, int threads, int tokens, Run run) {
         run.tokensPerSecond();
         double[] samples = new double[repetitions];
+        timedAllocation = 0;
         for (int i = 0; i < repetitions; i++) {
             samples[i] = run.tokensPerSecond();
         }
+        long bytesPerToken = timedAllocation / ((long) repetitions * tokens);
         double mean = 0;
         for (double s : samples) {
             mean += s;
@@ -129,7 +139,7 @@ final class BenchCommand implements Callable<Integer> {
             var += (s - mean) * (s - mean);
         }
         double sd = samples.length > 1 ? Math.sqrt(var / (samples.length - 1)) : 0;
-        return new Row(test, threads, mean, sd, samples);
+        return new Row(test, threads, mean, sd, samples, bytesPerToken);
     }
 
     private double prompt(CpuForwardPass pass, Model model, int n) {
@@ -137,21 +147,27 @@ final class BenchCommand implements Callable<Integer> {
         int[] tokens = randomTokens(n, vocab, n);
         KvCache cache = pass.newCache(n + 1);
         float[] logits = new float[allLogits ? n * vocab : vocab];
+        long allocated = ALLOCATION.getTotalThreadAllocatedBytes();
         long start = System.nanoTime();
         pass.forward(cache, tokens, 0, n, 0, logits, allLogits);
-        return n * 1e9 / (System.nanoTime() - start);
+        long elapsed = System.nanoTime() - start;
+        timedAllocation += ALLOCATION.getTotalThreadAllocatedBytes() - allocated;
+        return n * 1e9 / elapsed;
     }
 
-    private static double generate(CpuForwardPass pass, Model model, int n) {
+    private double generate(CpuForwardPass pass, Model model, int n) {
         int vocab = model.config().vocabSize();
         int[] tokens = randomTokens(n, vocab, 7 * n + 1);
         KvCache cache = pass.newCache(n + 1);
         float[] logits = new float[vocab];
+        long allocated = ALLOCATION.getTotalThreadAllocatedBytes();
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             pass.forward(cache, tokens, i, 1, i, logits, false);
         }
-        return n * 1e9 / (System.nanoTime() - start);
+        long elapsed = System.nanoTime() - start;
+        timedAllocation += ALLOCATION.getTotalThreadAllocatedBytes() - allocated;
+        return n * 1e9 / elapsed;
     }
 
     private static int[] randomTokens(int n, int vocab, long seed) {
@@ -176,6 +192,10 @@ final class BenchCommand implements Callable<Integer> {
                     formatName(model), r.threads(), r.test(), String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.sd()));
         }
         out.println();
+        for (Row r : rows) {
+            out.printf(Locale.ROOT, "%s, %d thread(s): %,d bytes of Java heap allocated per token after warm-up "
+                    + "inside the timed forward passes%n", r.test(), r.threads(), r.bytesPerToken());
+        }
         out.printf("bitnet4j bench: %s; kernels: %s; pp computes logits for %s; batch %s; KV %s; %d repetitions "
                         + "after one warm-up%n", modelOptions.inferenceOptions().activationMode().name().toLowerCase(Locale.ROOT),
                 KernelSelector.describeVectorPath(), allLogits ? "every position" : "the last position only",
@@ -198,6 +218,7 @@ final class BenchCommand implements Callable<Integer> {
             n.put("stddev_ts", r.sd());
             n.putPOJO("samples_ts", r.samples());
             n.put("all_logits", allLogits);
+            n.put("heap_bytes_allocated_per_token", r.bytesPerToken());
             n.put("kernels", KernelSelector.describeVectorPath());
         }
         return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(array);

@@ -1,5 +1,7 @@
 package io.bitnet4j.engine;
 
+import io.bitnet4j.kernel.Attention;
+
 import java.util.Arrays;
 
 /**
@@ -11,7 +13,7 @@ import java.util.Arrays;
  */
 public final class KvCache {
     /** llama.cpp pads the attended length to a multiple of this. */
-    public static final int PAD = 32;
+    public static final int PAD = Attention.POSITION_PAD;
 
     private final KvType type;
     private final int layers;

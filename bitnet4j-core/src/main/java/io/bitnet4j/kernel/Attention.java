@@ -15,13 +15,16 @@ import java.util.Arrays;
  *   <li>softmax of {@code score*scale}: {@link GgmlMath#expf} of {@code w - max}, each 16 exponentials summed by
  *       the lane tree into a double, then multiplied by {@code (float)(1/sum)};</li>
  *   <li>output {@code Σ p·v} per output dimension, the same {@code vec_dot} over the attended length rounded up to
- *       32 ({@link io.bitnet4j.engine.KvCache#PAD}), padding cells having probability 0; with an F16 cache the
+ *       32 ({@link #POSITION_PAD}), padding cells having probability 0; with an F16 cache the
  *       probabilities are rounded to F16 first.</li>
  * </ul>
  * Keys are rows {@code rowStride} apart, this head's slice at {@code kvOff}; values are transposed, row
  * {@code kvOff + d} of length {@code valueStride}.
  */
 public final class Attention {
+    /** llama.cpp pads the attended length (and the cache) to a multiple of this many positions. */
+    public static final int POSITION_PAD = 32;
+
     private Attention() {
     }
 
@@ -33,7 +36,7 @@ public final class Attention {
         final float[][] accumulators = new float[4][LANES];
 
         public Scratch(int context, int headDim) {
-            this.scores = new float[context + io.bitnet4j.engine.KvCache.PAD + LANES];
+            this.scores = new float[context + POSITION_PAD + LANES];
             this.query = new float[headDim];
         }
     }
@@ -77,8 +80,7 @@ public final class Attention {
 
     /** The attended length as llama.cpp pads it. */
     public static int paddedLength(int length) {
-        int pad = io.bitnet4j.engine.KvCache.PAD;
-        return (length + pad - 1) / pad * pad;
+        return (length + POSITION_PAD - 1) / POSITION_PAD * POSITION_PAD;
     }
 
     /** ggml's {@code vec_dot_f16} of F16 {@code x} and F16-exact floats {@code y}. */

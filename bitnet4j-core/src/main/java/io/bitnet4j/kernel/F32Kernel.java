@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
-/** F32 weights times float activations in float lanes, four rows at a time. */
+/** F32 weights times float activations in float lanes, one row at a time. */
 final class F32Kernel implements MatMulKernel {
     static final F32Kernel INSTANCE = new F32Kernel();
     private static final int LANES = FLOATS.length();

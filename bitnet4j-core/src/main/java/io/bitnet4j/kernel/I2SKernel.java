@@ -18,10 +18,9 @@ import jdk.incubator.vector.VectorOperators;
  * {@code 32j .. 32j+31} take their codes from bits {@code 7-2j .. 6-2j} of the block's 32 bytes. The result is the
  * integer {@code Σ c·q} of the scalar reference, converted exactly as {@link I2SFormat#dot} does.
  *
- * <p>Generation (fewer than four tokens) reads one row at a time: the weights then stream through memory in one
- * straight line, which the hardware prefetcher follows at full speed, whereas interleaving several rows (to share
- * activation loads) made it lose track (measured: 54 vs 34–40 G weights/s from memory on one core, though faster in
- * cache). Prompt processing shares each decoded code among four tokens, where the weights are reused from cache.
+ * <p>Generation (one token) computes four rows at a time, one from each quarter of the thread's rows: four
+ * straight streams that the hardware prefetcher follows, sharing each activation load. Several tokens (prompt
+ * processing) go two at a time through one row, each decoded code multiplied with both tokens' activations.
  */
 final class I2SKernel implements MatMulKernel {
     static final I2SKernel INSTANCE = new I2SKernel();
@@ -39,16 +38,9 @@ final class I2SKernel implements MatMulKernel {
         short[] wide = x.wide();
         int tokens = x.tokens();
         int t0 = 0;
-        for (; t0 + 4 <= tokens; t0 += 4) {
-            int r = rowStart;
-            for (; r + 4 <= rowEnd; r += 4) {
-                dotFourRowsFourTokens(data, r * rowBytes, rowBytes, wide, t0, k, x, out, rows, r, weightScale);
-            }
-            for (; r < rowEnd; r++) {
-                for (int t = t0; t < t0 + 4; t++) {
-                    int dot = dotOneRow(data, r * rowBytes, wide, t * k, k);
-                    out[t * rows + r] = ((float) dot - x.sums()[t]) / x.scales()[t] * weightScale;
-                }
+        for (; t0 + 2 <= tokens; t0 += 2) {
+            for (int r = rowStart; r < rowEnd; r++) {
+                dotOneRowTwoTokens(data, r * rowBytes, k, x, t0, out, rows, r, weightScale);
             }
         }
         for (int t = t0; t < tokens; t++) {
@@ -122,77 +114,44 @@ final class I2SKernel implements MatMulKernel {
     }
 
     /**
-     * Rows r..r+3 for tokens t0..t0+3 (prompt processing): two rows at a time, each code is shifted out once and
-     * multiplied with four activation rows into eight accumulators.
+     * One row for tokens t0 and t0+1 (prompt processing): each code is shifted out once and multiplied with both
+     * activation rows. The shifts are constants and the method stays small enough for C2 to inline every vector
+     * operation (with four tokens it stopped inlining at its node limit and boxed the vectors).
      */
-    private static void dotFourRowsFourTokens(MemorySegment data, long base, long rowBytes, short[] x, int t0, int k,
-                                              Activations act, float[] out, int rows, int r, float weightScale) {
-        for (int pair = 0; pair < 4; pair += 2) {
-            long pairBase = base + pair * rowBytes;
-            int d00 = 0;
-            int d01 = 0;
-            int d02 = 0;
-            int d03 = 0;
-            int d10 = 0;
-            int d11 = 0;
-            int d12 = 0;
-            int d13 = 0;
-            for (int chunk = 0; chunk < k; chunk += TernaryLanes.CHUNK_COLUMNS) {
-                int end = Math.min(k, chunk + TernaryLanes.CHUNK_COLUMNS);
-                ShortVector a00 = ShortVector.zero(SHORTS);
-                ShortVector a01 = a00;
-                ShortVector a02 = a00;
-                ShortVector a03 = a00;
-                ShortVector a10 = a00;
-                ShortVector a11 = a00;
-                ShortVector a12 = a00;
-                ShortVector a13 = a00;
-                for (int col = chunk; col < end; col += 128) {
-                    for (int p = 0; p < 32; p += SHORT_LANES) {
-                        long off = pairBase + col / 4 + p;
-                        ShortVector w0 = TernaryLanes.widen(data, off);
-                        ShortVector w1 = TernaryLanes.widen(data, off + rowBytes);
-                        for (int j = 0; j < 4; j++) {
-                            int xi = t0 * k + col + 32 * j + p;
-                            ShortVector c0 = TernaryLanes.code(w0, 6 - 2 * j);
-                            ShortVector c1 = TernaryLanes.code(w1, 6 - 2 * j);
-                            ShortVector x0 = ShortVector.fromArray(SHORTS, x, xi);
-                            ShortVector x1 = ShortVector.fromArray(SHORTS, x, xi + k);
-                            ShortVector x2 = ShortVector.fromArray(SHORTS, x, xi + 2 * k);
-                            ShortVector x3 = ShortVector.fromArray(SHORTS, x, xi + 3 * k);
-                            a00 = a00.add(c0.mul(x0));
-                            a01 = a01.add(c0.mul(x1));
-                            a02 = a02.add(c0.mul(x2));
-                            a03 = a03.add(c0.mul(x3));
-                            a10 = a10.add(c1.mul(x0));
-                            a11 = a11.add(c1.mul(x1));
-                            a12 = a12.add(c1.mul(x2));
-                            a13 = a13.add(c1.mul(x3));
-                        }
-                    }
+    private static void dotOneRowTwoTokens(MemorySegment data, long base, int k, Activations act, int t0,
+                                           float[] out, int rows, int r, float weightScale) {
+        short[] x = act.wide();
+        int d0 = 0;
+        int d1 = 0;
+        int x0 = t0 * k;
+        for (int chunk = 0; chunk < k; chunk += TernaryLanes.CHUNK_COLUMNS) {
+            int end = Math.min(k, chunk + TernaryLanes.CHUNK_COLUMNS);
+            ShortVector a0 = ShortVector.zero(SHORTS);
+            ShortVector a1 = a0;
+            for (int col = chunk; col < end; col += 128) {
+                for (int p = 0; p < 32; p += SHORT_LANES) {
+                    ShortVector w = TernaryLanes.widen(data, base + col / 4 + p);
+                    ShortVector c0 = w.lanewise(VectorOperators.LSHR, 6);
+                    ShortVector c1 = w.lanewise(VectorOperators.LSHR, 4).and((short) 3);
+                    ShortVector c2 = w.lanewise(VectorOperators.LSHR, 2).and((short) 3);
+                    ShortVector c3 = w.and((short) 3);
+                    int xi = x0 + col + p;
+                    int xj = xi + k;
+                    a0 = a0.add(c0.mul(ShortVector.fromArray(SHORTS, x, xi)))
+                            .add(c1.mul(ShortVector.fromArray(SHORTS, x, xi + 32)))
+                            .add(c2.mul(ShortVector.fromArray(SHORTS, x, xi + 64)))
+                            .add(c3.mul(ShortVector.fromArray(SHORTS, x, xi + 96)));
+                    a1 = a1.add(c0.mul(ShortVector.fromArray(SHORTS, x, xj)))
+                            .add(c1.mul(ShortVector.fromArray(SHORTS, x, xj + 32)))
+                            .add(c2.mul(ShortVector.fromArray(SHORTS, x, xj + 64)))
+                            .add(c3.mul(ShortVector.fromArray(SHORTS, x, xj + 96)));
                 }
-                d00 += TernaryLanes.sum(a00);
-                d01 += TernaryLanes.sum(a01);
-                d02 += TernaryLanes.sum(a02);
-                d03 += TernaryLanes.sum(a03);
-                d10 += TernaryLanes.sum(a10);
-                d11 += TernaryLanes.sum(a11);
-                d12 += TernaryLanes.sum(a12);
-                d13 += TernaryLanes.sum(a13);
             }
-            int row0 = r + pair;
-            store(out, act, t0, rows, row0, weightScale, d00, d01, d02, d03);
-            store(out, act, t0, rows, row0 + 1, weightScale, d10, d11, d12, d13);
+            d0 += TernaryLanes.sum(a0);
+            d1 += TernaryLanes.sum(a1);
         }
-    }
-
-    /** The results of one row for tokens t0..t0+3, converted as the scalar reference does. */
-    private static void store(float[] out, Activations act, int t0, int rows, int row, float weightScale, int d0,
-                              int d1, int d2, int d3) {
-        out[t0 * rows + row] = ((float) d0 - act.sums()[t0]) / act.scales()[t0] * weightScale;
-        out[(t0 + 1) * rows + row] = ((float) d1 - act.sums()[t0 + 1]) / act.scales()[t0 + 1] * weightScale;
-        out[(t0 + 2) * rows + row] = ((float) d2 - act.sums()[t0 + 2]) / act.scales()[t0 + 2] * weightScale;
-        out[(t0 + 3) * rows + row] = ((float) d3 - act.sums()[t0 + 3]) / act.scales()[t0 + 3] * weightScale;
+        out[t0 * rows + r] = ((float) d0 - act.sums()[t0]) / act.scales()[t0] * weightScale;
+        out[(t0 + 1) * rows + r] = ((float) d1 - act.sums()[t0 + 1]) / act.scales()[t0 + 1] * weightScale;
     }
 
     /** Σ c·q of one row whose bytes start at {@code base}. */

@@ -74,6 +74,6 @@ final class TQ2Kernel implements MatMulKernel {
 
     @Override
     public String describe() {
-        return "TQ2_0 " + Simd.BITS + "-bit, 4 rows";
+        return "TQ2_0 " + Simd.BITS + "-bit, 1 row";
     }
 }

@@ -45,23 +45,27 @@ final class VectorAttention {
     }
 
     /**
-     * {@code out[d] = vec_dot_f16(v row d, p)} for every output dimension d. The elements after the last full
-     * 64-block are summed one by one in double, a serial chain per d; four dimensions are summed side by side so
-     * the chains overlap (each in its own order, so the result is unchanged).
+     * {@code out[d] = vec_dot_f16(v row d, p)} for every output dimension d. The full 64-blocks are summed first,
+     * one row per call (a single call site, so C2 inlines it whole); the elements after them are then added one by
+     * one in double, a serial chain per d, four dimensions side by side so the chains overlap (each in its own
+     * order, so the result is unchanged).
      */
     private static void valuesF16(short[] v, int base, int stride, float[] p, int n, int headDim, float[] out,
                                   int outOff) {
         int blocked = n & ~63;
+        for (int d = 0; d < headDim; d++) {
+            out[outOff + d] = blocked == 0 ? 0f : blockedF16(v, base + d * stride, p, blocked);
+        }
         int d = 0;
         for (; d + 4 <= headDim; d += 4) {
             int r0 = base + d * stride;
             int r1 = r0 + stride;
             int r2 = r1 + stride;
             int r3 = r2 + stride;
-            double s0 = blockedF16(v, r0, p, blocked);
-            double s1 = blockedF16(v, r1, p, blocked);
-            double s2 = blockedF16(v, r2, p, blocked);
-            double s3 = blockedF16(v, r3, p, blocked);
+            double s0 = out[outOff + d];
+            double s1 = out[outOff + d + 1];
+            double s2 = out[outOff + d + 2];
+            double s3 = out[outOff + d + 3];
             for (int i = blocked; i < n; i++) {
                 float pi = p[i];
                 s0 += Float.float16ToFloat(v[r0 + i]) * pi;
@@ -75,15 +79,17 @@ final class VectorAttention {
             out[outOff + d + 3] = (float) s3;
         }
         for (; d < headDim; d++) {
-            out[outOff + d] = dotF16(v, base + d * stride, p, 0, n);
+            double sum = out[outOff + d];
+            int row = base + d * stride;
+            for (int i = blocked; i < n; i++) {
+                sum += Float.float16ToFloat(v[row + i]) * p[i];
+            }
+            out[outOff + d] = (float) sum;
         }
     }
 
     /** The lane-tree sum of ggml's four accumulators over the first {@code blocked} elements (a multiple of 64). */
     private static float blockedF16(short[] x, int xOff, float[] y, int blocked) {
-        if (blocked == 0) {
-            return 0f;
-        }
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -154,8 +160,7 @@ final class VectorAttention {
 
     /**
      * 16 finite halves as floats, exactly (as {@link F16Kernel#widen}). Infinities and NaNs would be misread: a
-     * cache layer that holds one
-     * ({@link io.bitnet4j.engine.KvCache#hasNonFinite}) is attended by the reference instead.
+     * cache layer that holds one (the engine's cache flags it) is attended by the reference instead.
      */
     private static FloatVector widen(short[] x, int offset) {
         IntVector h = (IntVector) ShortVector.fromArray(HALVES, x, offset).convertShape(VectorOperators.S2I, INTS, 0);
