@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Every fast matrix kernel against the scalar reference on random data: random shapes (odd row counts, several
  * blocks per row), weights at odd offsets inside a larger segment, one to nine tokens (prompt kernels take them
- * four at a time), one to three threads.
+ * two at a time), one to three threads.
  * Integer kernels must agree bit for bit; float kernels (F16, F32) within float rounding of the sum.
  */
 class KernelDifferentialTest {
