@@ -62,7 +62,7 @@ final class ModelOptions {
     String headType;
 
     @Option(names = "--repack", description = "repack weights at load into the layout the kernels like best (TQ1_0 "
-            + "becomes TQ2_0 in memory: exact, 22% more memory, faster); off by default")
+            + "becomes TQ2_0 in memory: exact, 22%% more memory, faster); off by default")
     boolean repack;
 
     /** The model path: -m, else BITNET_GGUF, else the shipped model; a clear error if none exists. */
