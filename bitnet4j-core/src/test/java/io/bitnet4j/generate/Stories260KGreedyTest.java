@@ -16,19 +16,25 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * llama2.c's golden output: stories260K, greedy from [BOS] for 200 tokens, stopping only on BOS (so end-of-text is
  * ignored), the first piece's leading space dropped and a newline at the end, byte for byte; llama.cpp reproduced
- * it with both KV cache types (refdata/stories260K/README.md).
+ * it with both KV cache types (refdata/stories260K/README.md). Run on the file that ships in {@code models/} and on the
+ * reference file.
  */
 class Stories260KGreedyTest {
 
-    @ParameterizedTest
-    @EnumSource(KvType.class)
-    void reproducesLlama2cGreedyOutputByteForByte(KvType kv) throws IOException {
-        Path model = TestFiles.shared("refdata/stories260K/stories260K.gguf");
+    @ParameterizedTest(name = "{0}, {1} cache")
+    @CsvSource({
+            "models/stories260K.gguf, F16",
+            "models/stories260K.gguf, F32",
+            "refdata/stories260K/stories260K.gguf, F16",
+            "refdata/stories260K/stories260K.gguf, F32",
+    })
+    void reproducesLlama2cGreedyOutputByteForByte(String file, KvType kv) throws IOException {
+        Path model = file.startsWith("models/") ? TestFiles.repo(file) : TestFiles.shared(file);
         byte[] expected = Files.readAllBytes(TestFiles.shared("data/llama2c/expected_greedy_200.txt"));
         int[] ids = ReferenceLogits.readIds(TestFiles.shared("refdata/stories260K/stories260K-greedy200-llamacpp.ids"));
         try (LanguageModel lm = LanguageModel.open(model, Model.LoadOptions.DEFAULT, TokenizerOptions.DEFAULT,
