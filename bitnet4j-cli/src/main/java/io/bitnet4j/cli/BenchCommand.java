@@ -59,10 +59,6 @@ final class BenchCommand implements Callable<Integer> {
             + "only the last")
     boolean allLogits;
 
-    @Option(names = {"-T", "--thread-counts"}, paramLabel = "N,..", split = ",",
-            description = "thread counts to test (default: -t, else one per core)")
-    List<Integer> threadCounts;
-
     /** Heap allocation of all threads, to show that the timed forward passes allocate (next to) nothing. */
     private static final com.sun.management.ThreadMXBean ALLOCATION =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -83,15 +79,15 @@ final class BenchCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         Path path = modelOptions.resolveModel(System.getenv());
-        List<Integer> threads = threadCounts != null ? threadCounts
-                : List.of(modelOptions.threads > 0 ? modelOptions.threads : Runtime.getRuntime().availableProcessors());
+        List<Integer> threads = modelOptions.threadCounts().isEmpty()
+                ? List.of(Runtime.getRuntime().availableProcessors()) : modelOptions.threadCounts();
         int maxPrompt = prompts.stream().mapToInt(Integer::intValue).max().orElse(0);
         int maxGen = generations.stream().mapToInt(Integer::intValue).max().orElse(0);
         List<Row> rows = new ArrayList<>();
         try (Model model = Model.load(path, modelOptions.loadOptions())) {
             int context = Math.max(maxPrompt, maxGen) + 1;
             for (int n : threads) {
-                InferenceOptions options = modelOptions.inferenceOptions().withThreads(n).withContextLength(context)
+                InferenceOptions options = modelOptions.inferenceOptions(n).withContextLength(context)
                         .withBatchSize(Math.max(1, Math.min(modelOptions.batchSize == 32 ? 512 : modelOptions.batchSize,
                                 Math.max(1, maxPrompt))));
                 try (CpuForwardPass pass = new CpuForwardPass(model, options)) {
@@ -181,8 +177,13 @@ final class BenchCommand implements Callable<Integer> {
 
     private void table(PrintWriter out, Path path, Model model, List<Row> rows) {
         String name = path.getFileName().toString();
-        String size = String.format(Locale.ROOT, "%.2f GiB", tensorBytes(model) / (double) (1L << 30));
-        String params = String.format(Locale.ROOT, "%.2f B", parameters(model) / 1e9);
+        long bytes = tensorBytes(model);
+        String size = bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30))
+                : String.format(Locale.ROOT, "%.2f MiB", bytes / (double) (1L << 20));
+        long count = parameters(model);
+        String params = count >= 1_000_000_000L ? String.format(Locale.ROOT, "%.2f B", count / 1e9)
+                : count >= 1_000_000L ? String.format(Locale.ROOT, "%.2f M", count / 1e6)
+                : String.format(Locale.ROOT, "%.2f K", count / 1e3);
         out.printf("| %-28s | %10s | %8s | %-14s | %7s | %6s | %16s |%n", "model", "size", "params", "format", "threads",
                 "test", "t/s");
         out.printf("| %-28s | %10s | %8s | %-14s | %7s | %6s | %16s |%n", "-".repeat(28), "-".repeat(10), "-".repeat(8),
@@ -197,7 +198,7 @@ final class BenchCommand implements Callable<Integer> {
                     + "inside the timed forward passes%n", r.test(), r.threads(), r.bytesPerToken());
         }
         out.printf("bitnet4j bench: %s; kernels: %s; pp computes logits for %s; batch %s; KV %s; %d repetitions "
-                        + "after one warm-up%n", modelOptions.inferenceOptions().activationMode().name().toLowerCase(Locale.ROOT),
+                        + "after one warm-up%n", modelOptions.inferenceOptions(0).activationMode().name().toLowerCase(Locale.ROOT),
                 KernelSelector.describeVectorPath(), allLogits ? "every position" : "the last position only",
                 modelOptions.batchSize == 32 ? "512" : String.valueOf(modelOptions.batchSize),
                 modelOptions.kvType, repetitions);

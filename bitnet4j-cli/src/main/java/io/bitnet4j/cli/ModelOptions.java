@@ -10,6 +10,7 @@ import io.bitnet4j.tensor.I2SFormat;
 import io.bitnet4j.tokenizer.TokenizerOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Option;
@@ -23,8 +24,9 @@ final class ModelOptions {
             + "else the model shipped in models/)")
     Path model;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: one per core)")
-    int threads;
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", split = ",", description = "worker threads (default: one "
+            + "per core); bench takes a list, e.g. -t 1,2")
+    List<Integer> threads;
 
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", description = "context size in tokens (default: the "
             + "model's, at most 4096)")
@@ -116,10 +118,30 @@ final class ModelOptions {
         return new TokenizerOptions(preTokenizer);
     }
 
-    InferenceOptions inferenceOptions() {
-        if (threads < 0) {
-            throw BitnetException.usage("-t must be positive, got " + threads);
+    /** The thread counts -t names (empty: one per core), each checked. */
+    List<Integer> threadCounts() {
+        if (threads == null) {
+            return List.of();
         }
+        for (int n : threads) {
+            if (n < 1) {
+                throw BitnetException.usage("-t must be positive, got " + n);
+            }
+        }
+        return threads;
+    }
+
+    InferenceOptions inferenceOptions() {
+        List<Integer> counts = threadCounts();
+        if (counts.size() > 1) {
+            throw BitnetException.usage("-t takes one thread count here (a list such as 1,2 is for bench), got "
+                    + counts.size());
+        }
+        return inferenceOptions(counts.isEmpty() ? 0 : counts.getFirst());
+    }
+
+    /** The inference options with {@code threads} worker threads (0: one per core) instead of -t's. */
+    InferenceOptions inferenceOptions(int threads) {
         if (contextSize < 0) {
             throw BitnetException.usage("-c must be positive, got " + contextSize);
         }

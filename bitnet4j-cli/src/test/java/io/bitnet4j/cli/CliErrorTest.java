@@ -106,6 +106,7 @@ class CliErrorTest {
             "--top-k          | -3   | --top-k must be 0 (off) or positive, got -3",
             "--repeat-penalty | 0    | --repeat-penalty must be positive, got 0.0",
             "-t               | -1   | -t must be positive, got -1",
+            "-t               | 1,2  | -t takes one thread count here (a list such as 1,2 is for bench), got 2",
             "-c               | -5   | -c must be positive, got -5",
             "-b               | 0    | -b must be at least 1, got 0",
             "--kv-type        | q4   | --kv-type must be f16 or f32, got 'q4'",

@@ -1,0 +1,44 @@
+package io.bitnet4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bitnet4j.testing.TestFiles;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** bench in llama-bench's manner: one row per (thread count, test), markdown or JSON. */
+class BenchCommandTest {
+    private static final String MODEL = TestFiles.shared("refdata/bitnet-b1.58/tiny-b158-I2_S.gguf").toString();
+
+    @Test
+    void jsonHasOneEntryPerThreadCountAndTest() throws IOException {
+        Cli.Result r = Cli.run("bench", "-m", MODEL, "-p", "8", "-n", "4", "-r", "2", "-t", "1,2", "-o", "json")
+                .succeeds();
+        JsonNode rows = new ObjectMapper().readTree(r.out());
+        List<String> seen = new ArrayList<>();
+        for (JsonNode row : rows) {
+            seen.add(row.get("test").asText() + "@" + row.get("threads").asInt());
+            assertThat(row.get("avg_ts").asDouble()).as("tokens per second").isPositive();
+            assertThat(row.get("samples_ts")).hasSize(2);
+            assertThat(row.get("heap_bytes_allocated_per_token").asLong()).isNotNegative();
+        }
+        assertThat(seen).containsExactly("pp8@1", "tg4@1", "pp8@2", "tg4@2");
+    }
+
+    @Test
+    void markdownTableNamesTheFormatAndHowItWasMeasured() {
+        Cli.Result r = Cli.run("bench", "-m", MODEL, "-p", "4", "-n", "0", "-r", "1", "-t", "1").succeeds();
+        assertThat(r.out()).contains("| model", " pp4 |", "| I2_S + F32 ", " MiB |", "repetitions after one warm-up");
+        assertThat(r.out().lines().filter(l -> l.startsWith("| tiny-b158-I2_S.gguf"))).hasSize(1);
+    }
+
+    @Test
+    void badRepetitionsOrFormatIsAUsageError() {
+        Cli.run("bench", "-m", MODEL, "-r", "0").failsWithOneLine(2, "-r must be at least 1");
+        Cli.run("bench", "-m", MODEL, "-o", "csv").failsWithOneLine(2, "-o must be md or json, got 'csv'");
+    }
+}
