@@ -80,7 +80,8 @@ final class ModelOptions {
             if (Files.isRegularFile(shipped)) {
                 return shipped;
             }
-            throw BitnetException.usage("no model given: pass -m FILE.gguf or set BITNET_GGUF=FILE.gguf");
+            throw BitnetException.usage("no model given: pass -m FILE.gguf or set BITNET_GGUF=FILE.gguf (the shipped "
+                    + SHIPPED_MODEL + " is not in " + shipped.toAbsolutePath().getParent().getParent() + ")");
         }
         if (!Files.exists(chosen)) {
             throw BitnetException.usage("model file not found: " + chosen + " (from " + origin + ")");

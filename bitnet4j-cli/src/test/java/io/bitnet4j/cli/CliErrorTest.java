@@ -145,7 +145,8 @@ class CliErrorTest {
         String saved = System.getProperty("bitnet.home");
         System.setProperty("bitnet.home", dir.toString());
         try {
-            Cli.run("run", "-p", "hi").failsWithOneLine(2, "no model given: pass -m FILE.gguf or set BITNET_GGUF");
+            Cli.run("run", "-p", "hi").failsWithOneLine(2, "no model given: pass -m FILE.gguf or set BITNET_GGUF",
+                    "models/bitnet-stories-student-I2_S.gguf is not in " + dir);
         } finally {
             if (saved == null) {
                 System.clearProperty("bitnet.home");

@@ -1,6 +1,7 @@
 package io.bitnet4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -39,6 +40,29 @@ class CliRunTest {
         assertThat(r.out()).isEqualTo(expectedGreedy());
         assertThat(r.errLines()).singleElement().asString().startsWith("bitnet: load ")
                 .contains("prompt 1 tokens", "generated 200 tokens", "stop: token limit (-n)");
+    }
+
+    /** The README's first command: the shipped student model and nothing but a prompt. */
+    @Test
+    void withoutAModelFlagRunUsesTheShippedStudent() {
+        assumeTrue(System.getenv("BITNET_GGUF") == null, "BITNET_GGUF is set in this environment");
+        String saved = System.getProperty("bitnet.home");
+        System.setProperty("bitnet.home", TestFiles.repoDir().toString());
+        try {
+            String plain = Cli.run("run", "-p", "Once upon a time", "-n", "50", "--temp", "0").succeeds().out();
+            String student = Cli.run("run", "-m", TestFiles.repo("models/bitnet-stories-student-I2_S.gguf").toString(),
+                    "-p", "Once upon a time", "-n", "50", "--temp", "0").succeeds().out();
+            String teacher = Cli.run("run", "-m", TestFiles.repo("models/stories260K.gguf").toString(),
+                    "-p", "Once upon a time", "-n", "50", "--temp", "0").succeeds().out();
+            assertThat(plain).startsWith("Once upon a time, there was a little girl named Lily.")
+                    .isEqualTo(student).isNotEqualTo(teacher);
+        } finally {
+            if (saved == null) {
+                System.clearProperty("bitnet.home");
+            } else {
+                System.setProperty("bitnet.home", saved);
+            }
+        }
     }
 
     @Test
