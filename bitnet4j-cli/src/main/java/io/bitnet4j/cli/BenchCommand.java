@@ -184,12 +184,12 @@ final class BenchCommand implements Callable<Integer> {
         String params = count >= 1_000_000_000L ? String.format(Locale.ROOT, "%.2f B", count / 1e9)
                 : count >= 1_000_000L ? String.format(Locale.ROOT, "%.2f M", count / 1e6)
                 : String.format(Locale.ROOT, "%.2f K", count / 1e3);
-        out.printf("| %-28s | %10s | %8s | %-14s | %7s | %6s | %16s |%n", "model", "size", "params", "format", "threads",
+        out.printf("| %-28s | %10s | %8s | %-22s | %7s | %6s | %16s |%n", "model", "size", "params", "format", "threads",
                 "test", "t/s");
-        out.printf("| %-28s | %10s | %8s | %-14s | %7s | %6s | %16s |%n", "-".repeat(28), "-".repeat(10), "-".repeat(8),
-                "-".repeat(14), "-".repeat(7), "-".repeat(6), "-".repeat(16));
+        out.printf("| %-28s | %10s | %8s | %-22s | %7s | %6s | %16s |%n", "-".repeat(28), "-".repeat(10), "-".repeat(8),
+                "-".repeat(22), "-".repeat(7), "-".repeat(6), "-".repeat(16));
         for (Row r : rows) {
-            out.printf(Locale.ROOT, "| %-28s | %10s | %8s | %-14s | %7d | %6s | %16s |%n", name, size, params,
+            out.printf(Locale.ROOT, "| %-28s | %10s | %8s | %-22s | %7d | %6s | %16s |%n", name, size, params,
                     formatName(model), r.threads(), r.test(), String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.sd()));
         }
         out.println();
@@ -233,7 +233,10 @@ final class BenchCommand implements Callable<Integer> {
         return model.file().tensors().stream().mapToLong(GgufTensorInfo::elementCount).sum();
     }
 
-    /** The weight type of the projections, and the embedding's when it differs ("I2_S + F16"). */
+    /**
+     * The weight type of the projections, then the embedding's when it differs ("I2_S + F16"), then the output
+     * head's as it runs when that differs from the embedding's ("I2_S + F16, head Q8_0" with --head-type q8_0).
+     */
     private static String formatName(Model model) {
         Map<GgmlType, Long> bytes = new TreeMap<>();
         for (GgufTensorInfo t : model.file().tensors()) {
@@ -244,6 +247,8 @@ final class BenchCommand implements Callable<Integer> {
         GgmlType main = bytes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
                 .orElse(GgmlType.F32);
         GgmlType embedding = model.weights().tokenEmbedding().tensor().type();
-        return embedding == main ? main.name() : main.name() + " + " + embedding.name();
+        GgmlType head = model.weights().output().tensor().type();
+        String name = embedding == main ? main.name() : main.name() + " + " + embedding.name();
+        return head == embedding ? name : name + ", head " + head.name();
     }
 }

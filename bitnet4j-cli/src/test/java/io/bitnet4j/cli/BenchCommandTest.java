@@ -37,6 +37,13 @@ class BenchCommandTest {
     }
 
     @Test
+    void aReQuantizedHeadIsNamedInTheFormatColumn() {
+        Cli.Result r = Cli.run("bench", "-m", MODEL, "-p", "0", "-n", "2", "-r", "1", "-t", "1", "--head-type", "q8_0")
+                .succeeds();
+        assertThat(r.out()).contains("| I2_S + F32, head Q8_0 ");
+    }
+
+    @Test
     void badRepetitionsOrFormatIsAUsageError() {
         Cli.run("bench", "-m", MODEL, "-r", "0").failsWithOneLine(2, "-r must be at least 1");
         Cli.run("bench", "-m", MODEL, "-o", "csv").failsWithOneLine(2, "-o must be md or json, got 'csv'");

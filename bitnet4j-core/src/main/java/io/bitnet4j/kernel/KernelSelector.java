@@ -47,8 +47,22 @@ public final class KernelSelector {
         if (k == null) {
             k = choose(w, activations);
             byType[activations.ordinal()] = k;
+            if (k == ScalarMatMul.INSTANCE) {
+                warnScalarOnce(w, activations);
+            }
         }
         return k;
+    }
+
+    /** Weight and activation type pairs already warned about, so that a model warns once per pair, not per layer. */
+    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private static void warnScalarOnce(WeightMatrix w, ActivationType activations) {
+        String pair = w.tensor().type() + " weights with " + activations + " activations";
+        if (WARNED.add(pair)) {
+            LOG.log(System.Logger.Level.WARNING, "kernels: no vector kernel for " + pair + " (first: " + w.name()
+                    + "); using the SCALAR reference for them, about 10x slower");
+        }
     }
 
     private static MatMulKernel choose(WeightMatrix w, ActivationType activations) {
