@@ -1,7 +1,7 @@
 package io.bitnet4j.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.bitnet4j.BitnetException;
 import io.bitnet4j.gguf.GgufValue;
@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
+import org.opentest4j.TestAbortedException;
 
 /** Damaged tokenizer metadata gives one BitnetException whose one-line message names the file and the key. */
 class DamagedVocabTest {
@@ -23,7 +24,11 @@ class DamagedVocabTest {
     }
 
     private static void fails(ThrowingCallable build, BitnetException.Kind kind, String... fragments) {
-        assertThatThrownBy(build).isInstanceOfSatisfying(BitnetException.class, e -> {
+        Throwable thrown = catchThrowable(build);
+        if (thrown instanceof TestAbortedException skipped) {
+            throw skipped; // the reference vocabulary is absent: skip, do not fail
+        }
+        assertThat(thrown).isInstanceOfSatisfying(BitnetException.class, e -> {
             assertThat(e.kind()).isEqualTo(kind);
             assertThat(e.getMessage()).doesNotContain("\n").contains(fragments);
         });
