@@ -21,10 +21,13 @@ public final class ActivationPreparer {
         this(capacity, KernelSelector.scalar());
     }
 
-    /** A preparer using the quantizers that go with {@code kernels} (vectorized unless they are scalar-only). */
+    /**
+     * A preparer using the quantizers that go with {@code kernels}: vectorized unless they are scalar-only or the
+     * vectors are narrower than the vector quantizer needs.
+     */
     public ActivationPreparer(int capacity, KernelSelector kernels) {
         this.capacity = capacity;
-        this.vector = !kernels.scalarOnly();
+        this.vector = !kernels.scalarOnly() && VectorQuantizer.SUPPORTED;
     }
 
     /** Rows {@code in[t*len .. (t+1)*len)} for t < n, prepared as {@code type}. */

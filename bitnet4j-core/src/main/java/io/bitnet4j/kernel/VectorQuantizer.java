@@ -18,12 +18,17 @@ import jdk.incubator.vector.VectorSpecies;
  * integer. It also fills the 16-bit copies and 256-block sums the integer kernels read.
  */
 final class VectorQuantizer {
+    /**
+     * Whether the float vectors are wide enough: a quarter of them holds the bytes, and the narrowest byte vector is
+     * 64 bits. With 128-bit vectors the scalar quantizer is used.
+     */
+    static final boolean SUPPORTED = FLOATS.vectorBitSize() >= 256;
     private static final int LANES = FLOATS.length();
     private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, FLOATS.vectorShape());
     private static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class,
             VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
     private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class,
-            VectorShape.forBitSize(FLOATS.vectorBitSize() / 4));
+            VectorShape.forBitSize(Math.max(64, FLOATS.vectorBitSize() / 4)));
     private static final float ROUNDER = 12582912f;
 
     private VectorQuantizer() {
