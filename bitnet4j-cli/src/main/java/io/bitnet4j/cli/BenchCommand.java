@@ -184,12 +184,12 @@ final class BenchCommand implements Callable<Integer> {
         String params = count >= 1_000_000_000L ? String.format(Locale.ROOT, "%.2f B", count / 1e9)
                 : count >= 1_000_000L ? String.format(Locale.ROOT, "%.2f M", count / 1e6)
                 : String.format(Locale.ROOT, "%.2f K", count / 1e3);
-        out.printf("| %-28s | %10s | %8s | %-22s | %7s | %6s | %16s |%n", "model", "size", "params", "format", "threads",
+        out.printf("| %-32s | %10s | %8s | %-22s | %7s | %6s | %16s |%n", "model", "size", "params", "format", "threads",
                 "test", "t/s");
-        out.printf("| %-28s | %10s | %8s | %-22s | %7s | %6s | %16s |%n", "-".repeat(28), "-".repeat(10), "-".repeat(8),
+        out.printf("| %-32s | %10s | %8s | %-22s | %7s | %6s | %16s |%n", "-".repeat(32), "-".repeat(10), "-".repeat(8),
                 "-".repeat(22), "-".repeat(7), "-".repeat(6), "-".repeat(16));
         for (Row r : rows) {
-            out.printf(Locale.ROOT, "| %-28s | %10s | %8s | %-22s | %7d | %6s | %16s |%n", name, size, params,
+            out.printf(Locale.ROOT, "| %-32s | %10s | %8s | %-22s | %7d | %6s | %16s |%n", name, size, params,
                     formatName(model), r.threads(), r.test(), String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.sd()));
         }
         out.println();

@@ -10,13 +10,13 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** bench in llama-bench's manner: one row per (thread count, test), markdown or JSON. */
+/** bench in llama-bench's manner: one row per (thread count, test), markdown or JSON; on the shipped student. */
 class BenchCommandTest {
-    private static final String MODEL = TestFiles.shared("refdata/bitnet-b1.58/tiny-b158-I2_S.gguf").toString();
+    private final String model = TestFiles.repo("models/bitnet-stories-student-I2_S.gguf").toString();
 
     @Test
     void jsonHasOneEntryPerThreadCountAndTest() throws IOException {
-        Cli.Result r = Cli.run("bench", "-m", MODEL, "-p", "8", "-n", "4", "-r", "2", "-t", "1,2", "-o", "json")
+        Cli.Result r = Cli.run("bench", "-m", model, "-p", "8", "-n", "4", "-r", "2", "-t", "1,2", "-o", "json")
                 .succeeds();
         JsonNode rows = new ObjectMapper().readTree(r.out());
         List<String> seen = new ArrayList<>();
@@ -31,21 +31,21 @@ class BenchCommandTest {
 
     @Test
     void markdownTableNamesTheFormatAndHowItWasMeasured() {
-        Cli.Result r = Cli.run("bench", "-m", MODEL, "-p", "4", "-n", "0", "-r", "1", "-t", "1").succeeds();
-        assertThat(r.out()).contains("| model", " pp4 |", "| I2_S + F32 ", " MiB |", "repetitions after one warm-up");
-        assertThat(r.out().lines().filter(l -> l.startsWith("| tiny-b158-I2_S.gguf"))).hasSize(1);
+        Cli.Result r = Cli.run("bench", "-m", model, "-p", "4", "-n", "0", "-r", "1", "-t", "1").succeeds();
+        assertThat(r.out()).contains("| model", " pp4 |", "| I2_S + F16 ", " MiB |", "repetitions after one warm-up");
+        assertThat(r.out().lines().filter(l -> l.startsWith("| bitnet-stories-student-I2_S.gguf"))).hasSize(1);
     }
 
     @Test
     void aReQuantizedHeadIsNamedInTheFormatColumn() {
-        Cli.Result r = Cli.run("bench", "-m", MODEL, "-p", "0", "-n", "2", "-r", "1", "-t", "1", "--head-type", "q8_0")
+        Cli.Result r = Cli.run("bench", "-m", model, "-p", "0", "-n", "2", "-r", "1", "-t", "1", "--head-type", "q8_0")
                 .succeeds();
-        assertThat(r.out()).contains("| I2_S + F32, head Q8_0 ");
+        assertThat(r.out()).contains("| I2_S + F16, head Q8_0 ");
     }
 
     @Test
     void badRepetitionsOrFormatIsAUsageError() {
-        Cli.run("bench", "-m", MODEL, "-r", "0").failsWithOneLine(2, "-r must be at least 1");
-        Cli.run("bench", "-m", MODEL, "-o", "csv").failsWithOneLine(2, "-o must be md or json, got 'csv'");
+        Cli.run("bench", "-m", model, "-r", "0").failsWithOneLine(2, "-r must be at least 1");
+        Cli.run("bench", "-m", model, "-o", "csv").failsWithOneLine(2, "-o must be md or json, got 'csv'");
     }
 }
