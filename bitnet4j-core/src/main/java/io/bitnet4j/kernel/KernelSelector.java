@@ -13,6 +13,8 @@ public final class KernelSelector {
     private static final System.Logger LOG = System.getLogger(KernelSelector.class.getName());
     private static final boolean VECTOR_API = vectorApiUsable();
     private static volatile boolean logged;
+    /** Weight and activation type pairs already warned about, so that a model warns once per pair, not per layer. */
+    private static final java.util.Set<String> WARNED_SCALAR = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final boolean scalarOnly;
     private final java.util.Map<WeightMatrix, MatMulKernel[]> chosen = new java.util.IdentityHashMap<>();
@@ -54,12 +56,9 @@ public final class KernelSelector {
         return k;
     }
 
-    /** Weight and activation type pairs already warned about, so that a model warns once per pair, not per layer. */
-    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
     private static void warnScalarOnce(WeightMatrix w, ActivationType activations) {
         String pair = w.tensor().type() + " weights with " + activations + " activations";
-        if (WARNED.add(pair)) {
+        if (WARNED_SCALAR.add(pair)) {
             LOG.log(System.Logger.Level.WARNING, "kernels: no vector kernel for " + pair + " (first: " + w.name()
                     + "); using the SCALAR reference for them, about 10x slower");
         }

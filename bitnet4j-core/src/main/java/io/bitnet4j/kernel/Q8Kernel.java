@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorOperators;
  * Q8_0 weights (34-byte blocks: F16 d, 32 int8) times Q8_0 activations, as for an output head re-quantized with
  * {@code --head-type q8_0}. Per block the int8 products are summed exactly in pairs, turned into floats and
  * accumulated lane by lane scaled by {@code d_w·d_a}, as ggml's x86 kernel does, but into two accumulators (even and
- * odd blocks; with one, the chain of fused multiply-adds made it 1.6x slower); the lanes are summed in a fixed
+ * odd blocks; with one, the chain of fused multiply-adds made it 1.5x slower); the lanes are summed in a fixed
  * order. Results differ from the scalar reference (blocks summed in sequence) by float rounding only.
  */
 final class Q8Kernel implements MatMulKernel {
