@@ -58,6 +58,10 @@ public class MatMulBenchmark {
     @Param({"reference"})
     public String activations;
 
+    /** For I2_S: also run on the rows interleaved at load by {@code --repack} (the lookup kernel's layout). */
+    @Param({"false", "true"})
+    public boolean repack;
+
     private Arena arena;
     private WorkerPool pool;
     private MatMul matmul;
@@ -79,6 +83,10 @@ public class MatMulBenchmark {
         MemorySegment data = arena.allocate(bytes.length, 64);
         MemorySegment.copy(MemorySegment.ofArray(bytes), 0, data, 0, bytes.length);
         matrix = WeightMatrix.of(new Tensor("bench", t, new long[] {cols, rows}, data), I2SFormat.I2S_128);
+        if (repack && t == GgmlType.I2_S) {
+            matrix = new WeightMatrix(I2SFormat.interleave(matrix.tensor(), arena.allocate(bytes.length, 64)),
+                    I2SFormat.I2S_128_ROWS_32);
+        }
         ActivationType at = activations.equals("token-int8") && format.accepts(ActivationType.I8_TOKEN)
                 ? ActivationType.I8_TOKEN : format.activationType();
         float[] x = new float[tokens * cols];

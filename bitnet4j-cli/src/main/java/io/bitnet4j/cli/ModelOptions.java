@@ -5,6 +5,7 @@ import io.bitnet4j.engine.ActivationMode;
 import io.bitnet4j.engine.InferenceOptions;
 import io.bitnet4j.engine.KvType;
 import io.bitnet4j.gguf.GgufReadOptions;
+import io.bitnet4j.kernel.KernelSelector;
 import io.bitnet4j.model.Model;
 import io.bitnet4j.tensor.I2SFormat;
 import io.bitnet4j.tokenizer.TokenizerOptions;
@@ -63,8 +64,10 @@ final class ModelOptions {
             + "f32 (default: as stored)")
     String headType;
 
-    @Option(names = "--repack", description = "repack weights at load into the layout the kernels like best (TQ1_0 "
-            + "becomes TQ2_0 in memory: exact, 22%% more memory, faster); off by default")
+    @Option(names = "--repack", description = "repack weights at load into the layout the kernels like best, exact "
+            + "either way: TQ1_0 becomes TQ2_0 in memory (22%% more memory, faster); on CPUs with 512-bit vectors "
+            + "I2_S rows are interleaved in blocks of 32 for the lookup kernel (same size, faster generation); off by "
+            + "default")
     boolean repack;
 
     /** The model path: -m, else BITNET_GGUF, else the shipped model; a clear error if none exists. */
@@ -112,7 +115,8 @@ final class ModelOptions {
                 default -> throw BitnetException.usage("--head-type must be q8_0, f16 or f32, got '" + headType + "'");
             };
         }
-        return new Model.LoadOptions(GgufReadOptions.DEFAULT, layout, head, repack);
+        boolean interleave = repack && !scalarKernels && KernelSelector.interleavedI2SSupported();
+        return new Model.LoadOptions(GgufReadOptions.DEFAULT, layout, head, repack, interleave);
     }
 
     TokenizerOptions tokenizerOptions() {

@@ -20,7 +20,9 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>Generation (one token) computes four rows at a time, one from each quarter of the thread's rows: four
  * straight streams that the hardware prefetcher follows, sharing each activation load. Several tokens (prompt
- * processing) go two at a time through one row, each decoded code multiplied with both tokens' activations.
+ * processing) go two at a time through one row, each decoded code multiplied with both tokens' activations;
+ * from {@value I2SLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens on, where 512-bit vectors allow, they go to
+ * {@link I2SLookupKernel} instead.
  */
 final class I2SKernel implements MatMulKernel {
     static final I2SKernel INSTANCE = new I2SKernel();
@@ -37,6 +39,10 @@ final class I2SKernel implements MatMulKernel {
         float weightScale = I2SFormat.scale(w.tensor());
         short[] wide = x.wide();
         int tokens = x.tokens();
+        if (tokens >= I2SLookupKernel.MIN_TOKENS_FROM_FILE_LAYOUT && I2SLookupKernel.SUPPORTED) {
+            I2SLookupKernel.multiplyFileLayout(w, x, out, rowStart, rowEnd);
+            return;
+        }
         int t0 = 0;
         for (; t0 + 2 <= tokens; t0 += 2) {
             for (int r = rowStart; r < rowEnd; r++) {
@@ -178,6 +184,11 @@ final class I2SKernel implements MatMulKernel {
             dot += TernaryLanes.sum(acc0.add(acc1).add(acc2.add(acc3)));
         }
         return dot;
+    }
+
+    @Override
+    public int rowGrain() {
+        return I2SLookupKernel.SUPPORTED ? I2SFormat.INTERLEAVED_ROWS : 4;
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.bitnet4j.kernel;
 
 import io.bitnet4j.gguf.GgmlType;
 import io.bitnet4j.tensor.ActivationType;
+import io.bitnet4j.tensor.I2SFormat;
 import io.bitnet4j.tensor.WeightMatrix;
 
 /**
@@ -36,7 +37,19 @@ public final class KernelSelector {
 
     /** A description of the vector path in use, for logs and benchmarks. */
     public static String describeVectorPath() {
-        return VECTOR_API ? "Vector API " + Simd.BITS + "-bit (" + Simd.SHORT_LANES + " x 16-bit lanes)" : "scalar";
+        if (!VECTOR_API) {
+            return "scalar";
+        }
+        return "Vector API " + Simd.BITS + "-bit (" + Simd.SHORT_LANES + " x 16-bit lanes)"
+                + (I2SLookupKernel.SUPPORTED ? ", I2_S lookup tables for prompts" : "");
+    }
+
+    /**
+     * Whether I2_S weights repacked into {@link I2SFormat#I2S_128_ROWS_32} get a fast kernel here (it needs 512-bit
+     * vectors); without one they would run on the scalar reference.
+     */
+    public static boolean interleavedI2SSupported() {
+        return VECTOR_API && I2SLookupKernel.SUPPORTED;
     }
 
     /** The kernel for {@code w} with {@code activations}, chosen once per matrix and remembered. */
@@ -57,7 +70,9 @@ public final class KernelSelector {
     }
 
     private static void warnScalarOnce(WeightMatrix w, ActivationType activations) {
-        String pair = w.tensor().type() + " weights with " + activations + " activations";
+        boolean interleaved = w.format() instanceof I2SFormat i2s && i2s.interleaved();
+        String pair = w.tensor().type() + (interleaved ? " weights interleaved by --repack (the lookup kernel needs "
+                + "512-bit vectors)" : " weights") + " with " + activations + " activations";
         if (WARNED_SCALAR.add(pair)) {
             LOG.log(System.Logger.Level.WARNING, "kernels: no vector kernel for " + pair + " (first: " + w.name()
                     + "); using the SCALAR reference for them, about 10x slower");
@@ -66,9 +81,13 @@ public final class KernelSelector {
 
     private static MatMulKernel choose(WeightMatrix w, ActivationType activations) {
         GgmlType type = w.tensor().type();
-        if (type == GgmlType.I2_S && activations == ActivationType.I8_TOKEN
-                && w.format() == io.bitnet4j.tensor.I2SFormat.I2S_128) {
-            return I2SKernel.INSTANCE;
+        if (type == GgmlType.I2_S && activations == ActivationType.I8_TOKEN) {
+            if (w.format() == I2SFormat.I2S_128) {
+                return I2SKernel.INSTANCE;
+            }
+            if (w.format() == I2SFormat.I2S_128_ROWS_32 && I2SLookupKernel.SUPPORTED) {
+                return I2SLookupKernel.INSTANCE;
+            }
         }
         boolean integerActivations = activations == ActivationType.Q8_K || activations == ActivationType.I8_TOKEN;
         if (type == GgmlType.TQ2_0 && integerActivations) {
@@ -92,11 +111,6 @@ public final class KernelSelector {
     /** The attention kernel: the vector twin where float vectors have ggml's 16 lanes, else the reference. */
     public AttentionKernel attention() {
         return !scalarOnly && VectorAttention.SUPPORTED ? AttentionKernel.VECTOR : AttentionKernel.SCALAR;
-    }
-
-    /** Rows per block the kernels like to work on together. */
-    public int rowGrain() {
-        return 4;
     }
 
     public boolean scalarOnly() {

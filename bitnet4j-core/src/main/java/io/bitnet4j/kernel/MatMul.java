@@ -24,7 +24,7 @@ public final class MatMul {
         }
         MatMulKernel kernel = kernels.forMatrix(w, x.type());
         task.set(kernel, w, x, out);
-        pool.parallelFor(w.rows(), kernels.rowGrain(), task);
+        pool.parallelFor(w.rows(), kernel.rowGrain(), task);
         task.clear();
     }
 

@@ -10,6 +10,11 @@ import io.bitnet4j.tensor.WeightMatrix;
 public interface MatMulKernel {
     void multiply(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd);
 
+    /** Output rows per block a thread's share must be a multiple of (except the last share). */
+    default int rowGrain() {
+        return 4;
+    }
+
     /** A short description for the start-up log ("I2_S avx512 4-row", "scalar"). */
     String describe();
 }

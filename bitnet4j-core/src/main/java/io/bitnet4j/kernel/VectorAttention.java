@@ -46,15 +46,15 @@ final class VectorAttention {
 
     /**
      * {@code out[d] = vec_dot_f16(v row d, p)} for every output dimension d. The full 64-blocks are summed first,
-     * one row per call (a single call site, so C2 inlines it whole); the elements after them are then added one by
-     * one in double, a serial chain per d, four dimensions side by side so the chains overlap (each in its own
-     * order, so the result is unchanged).
+     * one row per call (it returns a float, so it costs no allocation where C2 does not inline it); the elements
+     * after them are then added one by one in double, a serial chain per d, four dimensions side by side so the
+     * chains overlap (each in its own order, so the result is unchanged).
      */
     private static void valuesF16(short[] v, int base, int stride, float[] p, int n, int headDim, float[] out,
                                   int outOff) {
         int blocked = n & ~63;
         for (int d = 0; d < headDim; d++) {
-            out[outOff + d] = blocked == 0 ? 0f : blockedF16(v, base + d * stride, p, blocked);
+            out[outOff + d] = blocked == 0 ? 0f : blockedF16(v, base + d * stride, p, 0, blocked);
         }
         int d = 0;
         for (; d + 4 <= headDim; d += 4) {
@@ -88,17 +88,34 @@ final class VectorAttention {
         }
     }
 
-    /** The lane-tree sum of ggml's four accumulators over the first {@code blocked} elements (a multiple of 64). */
-    private static float blockedF16(short[] x, int xOff, float[] y, int blocked) {
+    /**
+     * The lane-tree sum of ggml's four accumulators over the first {@code blocked} elements (a multiple of 64). The
+     * halves are widened in place ({@link F16Kernel#widen}'s integer steps, exact for finite values; a cache layer
+     * holding an infinity or NaN is attended by the reference instead): C2 does not always inline a helper that
+     * returns a vector here, and then boxes every vector it returns.
+     */
+    private static float blockedF16(short[] x, int xOff, float[] y, int yOff, int blocked) {
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
         FloatVector a3 = a0;
         for (int i = 0; i < blocked; i += 64) {
-            a0 = widen(x, xOff + i).fma(FloatVector.fromArray(FLOATS, y, i), a0);
-            a1 = widen(x, xOff + i + 16).fma(FloatVector.fromArray(FLOATS, y, i + 16), a1);
-            a2 = widen(x, xOff + i + 32).fma(FloatVector.fromArray(FLOATS, y, i + 32), a2);
-            a3 = widen(x, xOff + i + 48).fma(FloatVector.fromArray(FLOATS, y, i + 48), a3);
+            IntVector h0 = (IntVector) ShortVector.fromArray(HALVES, x, xOff + i)
+                    .convertShape(VectorOperators.S2I, INTS, 0);
+            IntVector h1 = (IntVector) ShortVector.fromArray(HALVES, x, xOff + i + 16)
+                    .convertShape(VectorOperators.S2I, INTS, 0);
+            IntVector h2 = (IntVector) ShortVector.fromArray(HALVES, x, xOff + i + 32)
+                    .convertShape(VectorOperators.S2I, INTS, 0);
+            IntVector h3 = (IntVector) ShortVector.fromArray(HALVES, x, xOff + i + 48)
+                    .convertShape(VectorOperators.S2I, INTS, 0);
+            a0 = ((FloatVector) h0.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretShape(FLOATS, 0))
+                    .mul(0x1p112f).fma(FloatVector.fromArray(FLOATS, y, yOff + i), a0);
+            a1 = ((FloatVector) h1.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretShape(FLOATS, 0))
+                    .mul(0x1p112f).fma(FloatVector.fromArray(FLOATS, y, yOff + i + 16), a1);
+            a2 = ((FloatVector) h2.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretShape(FLOATS, 0))
+                    .mul(0x1p112f).fma(FloatVector.fromArray(FLOATS, y, yOff + i + 32), a2);
+            a3 = ((FloatVector) h3.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretShape(FLOATS, 0))
+                    .mul(0x1p112f).fma(FloatVector.fromArray(FLOATS, y, yOff + i + 48), a3);
         }
         return FloatLanes.sum(a0.add(a2).add(a1.add(a3)));
     }
@@ -119,17 +136,7 @@ final class VectorAttention {
 
     private static float dotF16(short[] x, int xOff, float[] y, int yOff, int n) {
         int blocked = n & ~63;
-        FloatVector a0 = FloatVector.zero(FLOATS);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int i = 0; i < blocked; i += 64) {
-            a0 = widen(x, xOff + i).fma(FloatVector.fromArray(FLOATS, y, yOff + i), a0);
-            a1 = widen(x, xOff + i + 16).fma(FloatVector.fromArray(FLOATS, y, yOff + i + 16), a1);
-            a2 = widen(x, xOff + i + 32).fma(FloatVector.fromArray(FLOATS, y, yOff + i + 32), a2);
-            a3 = widen(x, xOff + i + 48).fma(FloatVector.fromArray(FLOATS, y, yOff + i + 48), a3);
-        }
-        double sum = FloatLanes.sum(a0.add(a2).add(a1.add(a3)));
+        double sum = blocked == 0 ? 0f : blockedF16(x, xOff, y, yOff, blocked);
         for (int i = blocked; i < n; i++) {
             sum += Float.float16ToFloat(x[xOff + i]) * y[yOff + i];
         }
@@ -156,15 +163,5 @@ final class VectorAttention {
             sum = Math.fma(x[xOff + i], y[yOff + i], sum);
         }
         return sum;
-    }
-
-    /**
-     * 16 finite halves as floats, exactly (as {@link F16Kernel#widen}). Infinities and NaNs would be misread: a
-     * cache layer that holds one (the engine's cache flags it) is attended by the reference instead.
-     */
-    private static FloatVector widen(short[] x, int offset) {
-        IntVector h = (IntVector) ShortVector.fromArray(HALVES, x, offset).convertShape(VectorOperators.S2I, INTS, 0);
-        return ((FloatVector) h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretShape(FLOATS, 0))
-                .mul(0x1p112f);
     }
 }

@@ -15,10 +15,20 @@ import java.util.stream.IntStream;
  * Re-encodes a weight matrix at load into memory owned by the model, row by row on all cores. Used for
  * {@code --head-type} (the tied F16 embedding of BitNet b1.58 2B-4T is over half of the bytes read per generated
  * token, and Q8_0 halves them; the input embedding keeps the file's exact values; logits move by the quantization
- * error) and for {@code --repack} (TQ1_0 to TQ2_0, exact: the same ternary values and block scales).
+ * error) and for {@code --repack} (TQ1_0 to TQ2_0, exact: the same ternary values and block scales; I2S-128 to
+ * its 32-row interleaved layout, the same bytes in another order).
  */
 final class MatrixReencoder {
     private MatrixReencoder() {
+    }
+
+    /** {@code m} in the {@link I2SFormat#I2S_128_ROWS_32} layout where it is I2S-128 with whole 32-row blocks. */
+    static WeightMatrix interleave(WeightMatrix m, Arena arena) {
+        if (m.format() != I2SFormat.I2S_128 || m.rows() % I2SFormat.INTERLEAVED_ROWS != 0) {
+            return m;
+        }
+        MemorySegment data = arena.allocate(m.tensor().data().byteSize(), 64);
+        return new WeightMatrix(I2SFormat.interleave(m.tensor(), data), I2SFormat.I2S_128_ROWS_32);
     }
 
     static WeightMatrix requantize(WeightMatrix head, GgmlType type, Arena arena) {

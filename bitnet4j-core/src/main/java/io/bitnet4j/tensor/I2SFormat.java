@@ -2,9 +2,11 @@ package io.bitnet4j.tensor;
 
 import io.bitnet4j.BitnetException;
 import io.bitnet4j.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * bitnet.cpp's I2_S (spec §2.8): 2-bit codes 0/1/2 meaning -1/0/+1, then a 32-byte tail whose first 4 bytes are
@@ -14,20 +16,36 @@ import java.util.Arrays;
  * layout that current ARM builds write uses 64-element blocks in 16 bytes the same way; the file does not say
  * which, so I2S-64 is an explicit option.
  *
+ * <p>{@link #I2S_128_ROWS_32} is the I2S-128 layout repacked at load ({@code --repack}) for the lookup kernel:
+ * the same 16-bit words (two packed bytes, eight codes) with rows interleaved in blocks of
+ * {@value #INTERLEAVED_ROWS}. Word {@code m} of row {@code r} moves to word {@code ((r/32)·(K/8) + m)·32 + r%32},
+ * so one 64-byte load gives the same eight columns of 32 consecutive rows. The scale tail stays where it was.
+ *
  * <p>Products use per-token int8 activations: {@code y = ((float)Σc·q − (float)Σq) / actScale · wScale}.
  */
 public final class I2SFormat implements WeightFormat {
     /** The layout of the released 2B-4T file and of every x86 build. */
-    public static final I2SFormat I2S_128 = new I2SFormat(128);
+    public static final I2SFormat I2S_128 = new I2SFormat(128, false);
     /** The layout of ARM builds of bitnet.cpp since Nov 2025. */
-    public static final I2SFormat I2S_64 = new I2SFormat(64);
+    public static final I2SFormat I2S_64 = new I2SFormat(64, false);
+    /** I2S-128 with rows interleaved in blocks of 32, made at load by {@link #interleave}; never in a file. */
+    public static final I2SFormat I2S_128_ROWS_32 = new I2SFormat(128, true);
+    /** Rows per interleaved block of {@link #I2S_128_ROWS_32}: the 16-bit lanes of a 512-bit vector. */
+    public static final int INTERLEAVED_ROWS = 32;
 
     private final int blockElements;
     private final int groupBytes;
+    private final boolean interleaved;
 
-    private I2SFormat(int blockElements) {
+    private I2SFormat(int blockElements, boolean interleaved) {
         this.blockElements = blockElements;
         this.groupBytes = blockElements / 4;
+        this.interleaved = interleaved;
+    }
+
+    /** Whether rows are interleaved in blocks of {@value #INTERLEAVED_ROWS} ({@link #I2S_128_ROWS_32}). */
+    public boolean interleaved() {
+        return interleaved;
     }
 
     /** Elements per packed block (128 or 64). */
@@ -54,12 +72,53 @@ public final class I2SFormat implements WeightFormat {
     public int code(Tensor tensor, long e) {
         long block = e / blockElements;
         int p = (int) (e % blockElements);
-        byte b = tensor.data().get(Layouts.BYTE, block * groupBytes + p % groupBytes);
+        long offset = block * groupBytes + p % groupBytes;
+        if (interleaved) {
+            int k = tensor.rowLength();
+            long row = e / k;
+            long rowByte = offset - row * (k / 4);
+            long word = ((row / INTERLEAVED_ROWS) * (k / 8) + rowByte / 2) * INTERLEAVED_ROWS + row % INTERLEAVED_ROWS;
+            offset = 2 * word + (rowByte & 1);
+        }
+        byte b = tensor.data().get(Layouts.BYTE, offset);
         return (b >> (6 - 2 * (p / groupBytes))) & 3;
+    }
+
+    /**
+     * Copies an I2S-128 tensor into {@code target} (as many bytes as the tensor) in the {@link #I2S_128_ROWS_32}
+     * layout, on all cores, and returns the new tensor. Its row count must be a multiple of
+     * {@value #INTERLEAVED_ROWS}.
+     */
+    public static Tensor interleave(Tensor tensor, MemorySegment target) {
+        int k = tensor.rowLength();
+        long rows = tensor.rowCount();
+        if (tensor.type() != GgmlType.I2_S || k % 128 != 0 || rows % INTERLEAVED_ROWS != 0
+                || target.byteSize() != tensor.data().byteSize()) {
+            throw new IllegalArgumentException("cannot interleave " + tensor + " into " + target.byteSize() + " bytes");
+        }
+        MemorySegment source = tensor.data();
+        int words = k / 8;
+        IntStream.range(0, (int) (rows / INTERLEAVED_ROWS)).parallel().forEach(block -> {
+            for (int lane = 0; lane < INTERLEAVED_ROWS; lane++) {
+                long row = (long) block * INTERLEAVED_ROWS + lane;
+                long blockBase = (long) block * words * INTERLEAVED_ROWS + lane;
+                for (int m = 0; m < words; m++) {
+                    short word = source.get(Layouts.SHORT, (row * words + m) * 2);
+                    target.set(Layouts.SHORT, (blockBase + (long) m * INTERLEAVED_ROWS) * 2, word);
+                }
+            }
+        });
+        long packed = tensor.elementCount() / 4;
+        MemorySegment.copy(source, packed, target, packed, source.byteSize() - packed);
+        return new Tensor(tensor.name(), GgmlType.I2_S, tensor.shape(), target);
     }
 
     /** Rejects tensors whose rows do not start on a block boundary (the reference kernels misread them). */
     public void checkRowsAligned(Tensor tensor) {
+        if (interleaved && tensor.rowCount() % INTERLEAVED_ROWS != 0) {
+            throw new IllegalArgumentException("tensor '" + tensor.name() + "' has " + tensor.rowCount()
+                    + " rows, not a multiple of " + INTERLEAVED_ROWS + ", and cannot be interleaved");
+        }
         if (tensor.rowLength() % blockElements != 0) {
             throw BitnetException.unsupported("tensor '" + tensor.name() + "': I2_S row length " + tensor.rowLength()
                     + " is not a multiple of " + blockElements + "; bitnet.cpp cannot run such a tensor either "
@@ -93,7 +152,7 @@ public final class I2SFormat implements WeightFormat {
 
     @Override
     public boolean canEncode() {
-        return true;
+        return !interleaved;
     }
 
     /**
@@ -104,6 +163,9 @@ public final class I2SFormat implements WeightFormat {
      */
     @Override
     public byte[] encode(float[] values, long[] shape) {
+        if (interleaved) {
+            throw new UnsupportedOperationException("the interleaved I2_S layout is made by interleave(), not encoded");
+        }
         if (GgmlType.elementCount(shape) != values.length) {
             throw new IllegalArgumentException(values.length + " values do not fill shape "
                     + Arrays.toString(shape));

@@ -68,6 +68,40 @@ class KernelDifferentialTest {
         }
     }
 
+    /**
+     * The I2_S lookup kernel, on the repacked layout (one token and several) and on the file's layout (prompts of
+     * at least {@value I2SLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens, transposed on the fly; rows that are
+     * no multiple of 32 pad the last block), against the reference on the file's layout.
+     */
+    @org.junit.jupiter.api.Test
+    void i2sLookupKernelEqualsTheReferenceExactly() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(I2SLookupKernel.SUPPORTED,
+                "the I2_S lookup kernel needs 512-bit vectors; this run has " + Simd.BITS);
+        SplittableRandom rng = new SplittableRandom(77);
+        for (int trial = 0; trial < 16; trial++) {
+            int cols = 128 * (1 + rng.nextInt(30));
+            boolean interleave = trial % 2 == 0;
+            int rows = interleave ? 32 * (1 + rng.nextInt(5)) : 1 + rng.nextInt(140);
+            int tokens = trial % 4 == 0 ? 1 : 1 + rng.nextInt(40);
+            float[] values = new float[rows * cols];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (rng.nextInt(3) - 1) * 0.25f;
+            }
+            WeightMatrix file = matrix(GgmlType.I2_S, values, cols, rows, rng);
+            WeightMatrix w = interleave ? new WeightMatrix(I2SFormat.interleave(file.tensor(),
+                    arena.allocate(file.tensor().data().byteSize())), I2SFormat.I2S_128_ROWS_32) : file;
+            Activations x = activations(ActivationType.I8_TOKEN, cols, tokens, rng, trial % 3 == 0);
+            float[] expected = multiply(file, x, KernelSelector.scalar(), 1);
+            assertThat(multiply(w, x, KernelSelector.scalar(), 1)).as("reference on the interleaved layout")
+                    .containsExactly(expected);
+            for (int threads = 1; threads <= 3; threads++) {
+                float[] actual = multiply(w, x, KernelSelector.fastest(), threads);
+                assertThat(actual).as("%s %dx%d, %d tokens, %d threads", interleave ? "interleaved"
+                        : "file layout", rows, cols, tokens, threads).containsExactly(expected);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource({"F16", "F32", "Q8_0"})
     void floatKernelsAgreeWithTheReferenceWithinRounding(GgmlType type) {

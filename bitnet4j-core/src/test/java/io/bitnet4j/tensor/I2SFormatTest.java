@@ -36,6 +36,46 @@ class I2SFormatTest {
                 .containsExactly(values);
     }
 
+    /**
+     * The 32-row interleaved layout: word m of row r lands at word (r/32)·(K/8)·32 + m·32 + r%32, the scale tail
+     * stays; every element decodes as before, and row counts that are no multiple of 32 are refused.
+     */
+    @Test
+    void interleavedLayoutMovesWordsAndKeepsValues() {
+        int k = 256;
+        int rows = 64;
+        Random rnd = new Random(5);
+        float[] values = new float[k * rows];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (rnd.nextInt(3) - 1) * 0.5f;
+        }
+        long[] shape = {k, rows};
+        byte[] bytes = I2SFormat.I2S_128.encode(values, shape);
+        Tensor file = new Tensor("w", GgmlType.I2_S, shape, java.lang.foreign.MemorySegment.ofArray(bytes));
+        java.lang.foreign.MemorySegment target = java.lang.foreign.MemorySegment.ofArray(new byte[bytes.length]);
+        Tensor interleaved = I2SFormat.interleave(file, target);
+
+        int words = k / 8;
+        for (int r : new int[] {0, 1, 31, 32, 63}) {
+            for (int m : new int[] {0, 5, words - 1}) {
+                int from = (r * words + m) * 2;
+                int to = ((r / 32) * words * 32 + m * 32 + r % 32) * 2;
+                assertThat(new byte[] {target.get(Layouts.BYTE, to), target.get(Layouts.BYTE, to + 1)})
+                        .as("row %d word %d", r, m).containsExactly(bytes[from], bytes[from + 1]);
+            }
+        }
+        assertThat(I2SFormat.scale(interleaved)).isEqualTo(0.5f);
+        assertThat(I2SFormat.I2S_128_ROWS_32.decodeAll(interleaved)).containsExactly(values);
+        assertThat(I2SFormat.I2S_128_ROWS_32.canEncode()).isFalse();
+
+        long[] oddShape = {k, 33};
+        byte[] odd = I2SFormat.I2S_128.encode(new float[k * 33], oddShape);
+        Tensor oddTensor = new Tensor("odd", GgmlType.I2_S, oddShape, java.lang.foreign.MemorySegment.ofArray(odd));
+        assertThatThrownBy(() -> I2SFormat.interleave(oddTensor,
+                java.lang.foreign.MemorySegment.ofArray(new byte[odd.length])))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot interleave odd");
+    }
+
     @Test
     void i2s64HandBuiltBlocks() {
         // byte p%16 of a 64-element block holds element p in bits 6-2*(p/16); two blocks, scale at byte 32
