@@ -21,8 +21,8 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Generation (one token) computes four rows at a time, one from each quarter of the thread's rows: four
  * straight streams that the hardware prefetcher follows, sharing each activation load. Several tokens (prompt
  * processing) go two at a time through one row, each decoded code multiplied with both tokens' activations;
- * from {@value I2SLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens on, where 512-bit vectors allow, they go to
- * {@link I2SLookupKernel} instead.
+ * from {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens on, where 512-bit vectors allow, they go to
+ * {@link TernaryLookupKernel} instead.
  */
 final class I2SKernel implements MatMulKernel {
     static final I2SKernel INSTANCE = new I2SKernel();
@@ -39,8 +39,8 @@ final class I2SKernel implements MatMulKernel {
         float weightScale = I2SFormat.scale(w.tensor());
         short[] wide = x.wide();
         int tokens = x.tokens();
-        if (tokens >= I2SLookupKernel.MIN_TOKENS_FROM_FILE_LAYOUT && I2SLookupKernel.SUPPORTED) {
-            I2SLookupKernel.multiplyFileLayout(w, x, out, rowStart, rowEnd);
+        if (tokens >= TernaryLookupKernel.MIN_TOKENS_FROM_FILE_LAYOUT && TernaryLookupKernel.SUPPORTED) {
+            TernaryLookupKernel.multiplyI2SFileLayout(w, x, out, rowStart, rowEnd);
             return;
         }
         int t0 = 0;
@@ -188,7 +188,7 @@ final class I2SKernel implements MatMulKernel {
 
     @Override
     public int rowGrain() {
-        return I2SLookupKernel.SUPPORTED ? I2SFormat.INTERLEAVED_ROWS : 4;
+        return TernaryLookupKernel.SUPPORTED ? I2SFormat.INTERLEAVED_ROWS : 4;
     }
 
     @Override

@@ -41,7 +41,7 @@ public final class KernelSelector {
             return "scalar";
         }
         return "Vector API " + Simd.BITS + "-bit (" + Simd.SHORT_LANES + " x 16-bit lanes)"
-                + (I2SLookupKernel.SUPPORTED ? ", I2_S lookup tables for prompts" : "");
+                + (TernaryLookupKernel.SUPPORTED ? ", ternary lookup tables for prompts" : "");
     }
 
     /**
@@ -49,7 +49,7 @@ public final class KernelSelector {
      * vectors); without one they would run on the scalar reference.
      */
     public static boolean interleavedI2SSupported() {
-        return VECTOR_API && I2SLookupKernel.SUPPORTED;
+        return VECTOR_API && TernaryLookupKernel.SUPPORTED;
     }
 
     /** The kernel for {@code w} with {@code activations}, chosen once per matrix and remembered. */
@@ -85,8 +85,8 @@ public final class KernelSelector {
             if (w.format() == I2SFormat.I2S_128) {
                 return I2SKernel.INSTANCE;
             }
-            if (w.format() == I2SFormat.I2S_128_ROWS_32 && I2SLookupKernel.SUPPORTED) {
-                return I2SLookupKernel.INSTANCE;
+            if (w.format() == I2SFormat.I2S_128_ROWS_32 && TernaryLookupKernel.SUPPORTED) {
+                return TernaryLookupKernel.INSTANCE;
             }
         }
         boolean integerActivations = activations == ActivationType.Q8_K || activations == ActivationType.I8_TOKEN;

@@ -16,7 +16,9 @@ import jdk.incubator.vector.VectorOperators;
  * one row at a time (a straight stream for the prefetcher; with its per-block sums, interleaving rows ran at a third
  * of the speed from memory). Column {@code 128c + 32l + m} of a block takes its code from bits {@code 2l+1 .. 2l} of byte
  * {@code 32c + m}. Each block's integer {@code Σ(c−1)·q} is summed exactly and combined in block order exactly as
- * the scalar reference ({@code TernaryBlockFormat.dot}) does.
+ * the scalar reference ({@code TernaryBlockFormat.dot}) does. Prompts of at least
+ * {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens go to {@link TernaryLookupKernel} where 512-bit
+ * vectors allow.
  */
 final class TQ2Kernel implements MatMulKernel {
     static final TQ2Kernel INSTANCE = new TQ2Kernel();
@@ -32,6 +34,10 @@ final class TQ2Kernel implements MatMulKernel {
         int rows = w.rows();
         int blocks = k / 256;
         long rowBytes = (long) blocks * BLOCK_BYTES;
+        if (x.tokens() >= TernaryLookupKernel.MIN_TOKENS_FROM_FILE_LAYOUT && TernaryLookupKernel.SUPPORTED) {
+            TernaryLookupKernel.multiplyTQ2FileLayout(w, x, out, rowStart, rowEnd);
+            return;
+        }
         boolean perBlock = x.type() == ActivationType.Q8_K;
         for (int t = 0; t < x.tokens(); t++) {
             for (int r = rowStart; r < rowEnd; r++) {
@@ -70,6 +76,11 @@ final class TQ2Kernel implements MatMulKernel {
 
     private static float scaleOf(MemorySegment data, long block) {
         return Float.float16ToFloat(data.get(Layouts.SHORT, block + 64));
+    }
+
+    @Override
+    public int rowGrain() {
+        return TernaryLookupKernel.SUPPORTED ? 32 : 4;
     }
 
     @Override

@@ -69,35 +69,46 @@ class KernelDifferentialTest {
     }
 
     /**
-     * The I2_S lookup kernel, on the repacked layout (one token and several) and on the file's layout (prompts of
-     * at least {@value I2SLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens, transposed on the fly; rows that are
+     * The ternary lookup kernel: I2_S on the repacked layout (one token and several) and on the file's layout, TQ2_0
+     * on the file's layout with both activation types (prompts of at least
+     * {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens, transposed on the fly; row counts that are
      * no multiple of 32 pad the last block), against the reference on the file's layout.
      */
-    @org.junit.jupiter.api.Test
-    void i2sLookupKernelEqualsTheReferenceExactly() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(I2SLookupKernel.SUPPORTED,
-                "the I2_S lookup kernel needs 512-bit vectors; this run has " + Simd.BITS);
-        SplittableRandom rng = new SplittableRandom(77);
-        for (int trial = 0; trial < 16; trial++) {
-            int cols = 128 * (1 + rng.nextInt(30));
-            boolean interleave = trial % 2 == 0;
+    @ParameterizedTest(name = "{0} ({1}) with {2} activations")
+    @CsvSource({
+            "I2_S,  interleaved, I8_TOKEN",
+            "I2_S,  file,        I8_TOKEN",
+            "TQ2_0, file,        Q8_K",
+            "TQ2_0, file,        I8_TOKEN",
+    })
+    void ternaryLookupKernelEqualsTheReferenceExactly(GgmlType type, String layout, ActivationType activations) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TernaryLookupKernel.SUPPORTED,
+                "the ternary lookup kernel needs 512-bit vectors; this run has " + Simd.BITS);
+        boolean interleave = layout.equals("interleaved");
+        SplittableRandom rng = new SplittableRandom(77 + type.ordinal() * 7L + activations.ordinal());
+        int blockColumns = type == GgmlType.I2_S ? 128 : 256;
+        for (int trial = 0; trial < 8; trial++) {
+            int cols = blockColumns * (1 + rng.nextInt(type == GgmlType.I2_S ? 30 : 15));
             int rows = interleave ? 32 * (1 + rng.nextInt(5)) : 1 + rng.nextInt(140);
-            int tokens = trial % 4 == 0 ? 1 : 1 + rng.nextInt(40);
+            int tokens = interleave && trial % 2 == 0 ? 1 + rng.nextInt(2)
+                    : TernaryLookupKernel.MIN_TOKENS_FROM_FILE_LAYOUT + rng.nextInt(33);
             float[] values = new float[rows * cols];
             for (int i = 0; i < values.length; i++) {
-                values[i] = (rng.nextInt(3) - 1) * 0.25f;
+                values[i] = (rng.nextInt(3) - 1) * (1 + rng.nextInt(4)) * 0.125f;
             }
-            WeightMatrix file = matrix(GgmlType.I2_S, values, cols, rows, rng);
+            WeightMatrix file = matrix(type, values, cols, rows, rng);
             WeightMatrix w = interleave ? new WeightMatrix(I2SFormat.interleave(file.tensor(),
                     arena.allocate(file.tensor().data().byteSize())), I2SFormat.I2S_128_ROWS_32) : file;
-            Activations x = activations(ActivationType.I8_TOKEN, cols, tokens, rng, trial % 3 == 0);
+            Activations x = activations(activations, cols, tokens, rng, trial % 3 == 0);
             float[] expected = multiply(file, x, KernelSelector.scalar(), 1);
-            assertThat(multiply(w, x, KernelSelector.scalar(), 1)).as("reference on the interleaved layout")
-                    .containsExactly(expected);
+            if (interleave) {
+                assertThat(multiply(w, x, KernelSelector.scalar(), 1)).as("reference on the interleaved layout")
+                        .containsExactly(expected);
+            }
             for (int threads = 1; threads <= 3; threads++) {
                 float[] actual = multiply(w, x, KernelSelector.fastest(), threads);
-                assertThat(actual).as("%s %dx%d, %d tokens, %d threads", interleave ? "interleaved"
-                        : "file layout", rows, cols, tokens, threads).containsExactly(expected);
+                assertThat(actual).as("%s %s %dx%d, %d tokens, %d threads", type, layout, rows, cols, tokens,
+                        threads).containsExactly(expected);
             }
         }
     }

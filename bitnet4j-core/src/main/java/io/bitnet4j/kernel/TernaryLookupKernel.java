@@ -1,5 +1,6 @@
 package io.bitnet4j.kernel;
 
+import static io.bitnet4j.kernel.Simd.FLOATS;
 import static io.bitnet4j.kernel.Simd.INTS;
 import static io.bitnet4j.kernel.Simd.SHORTS;
 
@@ -9,29 +10,34 @@ import io.bitnet4j.tensor.Layouts;
 import io.bitnet4j.tensor.WeightMatrix;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * I2_S times per-token int8 activations by table lookup, on 32 rows at once. A 16-bit word of I2S-128 holds eight
- * 2-bit codes of one row; in the {@link I2SFormat#I2S_128_ROWS_32} layout one 512-bit load holds that word for 32
- * consecutive rows. For each word position and token, three tables hold every possible partial sum
+ * Ternary weights (I2_S, TQ2_0) times int8 activations by table lookup, on 32 rows at once. A 16-bit word of
+ * either packing holds eight 2-bit codes of one row ({@link Packing} says which columns); in the
+ * {@link I2SFormat#I2S_128_ROWS_32} layout one 512-bit load holds that word for 32 consecutive rows. For each word position and token, three tables hold every possible partial sum
  * {@code Σ (c−1)·q}: bits 0-5 of the word (three columns, 64 entries), bits 6-11 (three columns, 64 entries) and
  * bits 12-15 (two columns, 16 entries). A permute ({@code selectFrom}: vpermi2w / vpermw) looks up all 32 rows
  * at once, so eight multiply-adds per row cost three permutes and three adds. Sums stay in 16-bit lanes for 128
  * columns (at most 16·8·2·127 = 32512, even for the code 3 that no file holds) and are then widened to ints.
  *
- * <p>The result is the integer {@code Σ (c−1)·q = Σ c·q − Σ q}, converted as {@link I2SFormat#dot} does, so it is
- * bit for bit the reference. Needs 512-bit vectors (a 64-entry table of 16-bit values is two of them).
+ * <p>For I2_S the result is the integer {@code Σ (c−1)·q = Σ c·q − Σ q} of the row, converted as
+ * {@link I2SFormat#dot} does; for TQ2_0 it is one such integer per 256-column block, combined with the block scales
+ * in block order as {@code TernaryBlockFormat.dot} does. Either way it is bit for bit the reference. Needs 512-bit
+ * vectors (a 64-entry table of 16-bit values is two of them).
  *
  * <p>One token (generation) reads the repacked layout straight from memory. Several tokens (prompt processing)
  * take the tokens in tiles of {@value #TILE_TOKENS}: each 128-column chunk builds the tiles' tables once and runs
  * every row block of the thread over them. Weights in the file's layout are first transposed into the repacked
  * layout in per-thread scratch memory, which pays for itself from {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens on.
+ * Generation from TQ2_0 stays on {@link TQ2Kernel}: its files have no repacked layout yet.
  */
-final class I2SLookupKernel implements MatMulKernel {
-    static final I2SLookupKernel INSTANCE = new I2SLookupKernel();
+final class TernaryLookupKernel implements MatMulKernel {
+    static final TernaryLookupKernel INSTANCE = new TernaryLookupKernel();
     /** Whether this machine runs the kernel: it needs 32 16-bit lanes. */
     static final boolean SUPPORTED = Simd.BITS == 512;
     /** Tokens from which transposing the file's layout on the fly beats {@link I2SKernel}'s prompt path. */
@@ -47,12 +53,35 @@ final class I2SLookupKernel implements MatMulKernel {
     /** A word of codes 1 (weight 0) for the padding rows of a partial block. */
     private static final short ZERO_WEIGHTS = 0x5555;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /**
+     * The transpose reads the weights (mapped from the file) as longs: reading them with ShortVector, whose loads
+     * in {@link #fourBlocks} only ever see the scratch copy, made those loads slower by a fifth.
+     */
+    private static final jdk.incubator.vector.VectorSpecies<Long> LONGS = LongVector.SPECIES_512;
     /** {@code digit(i, f) − 1} for table index i in 0..63 and field f (bits 2f+1..2f): three rows of 64. */
     private static final short[] DIGITS = digits();
+    private static final short[] SWAP_INDEXES = swapIndexes();
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    private I2SLookupKernel() {
+    /**
+     * Where a format keeps its 16-bit words: {@code wordsPerBlock} words at the start of each block of
+     * {@code blockBytes} bytes, and the column (relative to 128·(m/16) + 2·(m%16) for word m) of each of the eight
+     * bit pairs, lowest first.
+     */
+    record Packing(int wordsPerBlock, int blockBytes, int[] fieldColumns) {
+        /** Byte j of a 128-column block: columns j, j+32, j+64, j+96 from the top bit pair down. */
+        static final Packing I2S = new Packing(16, 32, new int[] {96, 64, 32, 0, 97, 65, 33, 1});
+        /** Byte 32h+j of a 256-column block: columns 128h + j, +32, +64, +96 from the lowest bit pair up. */
+        static final Packing TQ2 = new Packing(32, 66, new int[] {0, 32, 64, 96, 1, 33, 65, 97});
+
+        /** Byte offset of word m inside a row. */
+        long wordByte(int m) {
+            return (long) (m / wordsPerBlock) * blockBytes + 2L * (m % wordsPerBlock);
+        }
+    }
+
+    private TernaryLookupKernel() {
     }
 
     @Override
@@ -66,9 +95,10 @@ final class I2SLookupKernel implements MatMulKernel {
     }
 
     /** Several tokens with weights in the file's I2S-128 layout: transposed into scratch, then looked up. */
-    static void multiplyFileLayout(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
+    static void multiplyI2SFileLayout(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
         Scratch s = SCRATCH.get();
-        MemorySegment repacked = s.transpose(w.tensor().data(), w.cols(), rowStart, rowEnd);
+        MemorySegment repacked = s.transpose(w.tensor().data(), Packing.I2S, w.cols() / 4, w.cols() / 8, rowStart,
+                rowEnd);
         multiplyTokens(repacked, 0, w, x, out, rowStart, rowEnd, s);
     }
 
@@ -90,7 +120,7 @@ final class I2SLookupKernel implements MatMulKernel {
                                          int rowStart, int rowEnd, Scratch s) {
         int words = w.cols() / 8;
         short[] tables = s.tables(words);
-        buildTables(x.wide(), 0, 0, words, tables, 0);
+        buildTables(x.wide(), 0, 0, words, Packing.I2S, tables, 0);
         float actScale = x.scales()[0];
         float weightScale = I2SFormat.scale(w.tensor());
         int[] sums = s.sums(4 * ROWS);
@@ -200,9 +230,7 @@ final class I2SLookupKernel implements MatMulKernel {
 
     /**
      * Several tokens: rows {@code [rowStart, rowEnd)}, whose interleaved words start at block {@code firstBlock}
-     * of {@code data}, for every token of {@code x}. Tokens go in tiles of {@value #TILE_TOKENS}; for each
-     * 128-column chunk the tile's tables are built once, and each group of four row blocks runs over them token
-     * after token, its codes staying in the L1 cache.
+     * of {@code data}, for every token of {@code x}, tile by tile.
      */
     private static void multiplyTokens(MemorySegment data, int firstBlock, WeightMatrix w, Activations x,
                                        float[] out, int rowStart, int rowEnd, Scratch s) {
@@ -210,32 +238,13 @@ final class I2SLookupKernel implements MatMulKernel {
         int rows = w.rows();
         int words = k / 8;
         int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
-        short[] tables = s.tables(TILE_TOKENS * CHUNK_WORDS);
         int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
-        int[] blockSums = s.blockSums;
         float weightScale = I2SFormat.scale(w.tensor());
         for (int tile = 0; tile < x.tokens(); tile += TILE_TOKENS) {
             int n = Math.min(TILE_TOKENS, x.tokens() - tile);
             java.util.Arrays.fill(sums, 0, n * blocks * ROWS, 0);
             for (int chunk = 0; chunk < words; chunk += CHUNK_WORDS) {
-                for (int t = 0; t < n; t++) {
-                    buildTables(x.wide(), (tile + t) * k, chunk, CHUNK_WORDS, tables, t * CHUNK_WORDS * TABLE);
-                }
-                for (int b = 0; b < blocks; b += 4) {
-                    int count = Math.min(4, blocks - b);
-                    for (int t = 0; t < n; t++) {
-                        fourBlocks(data, words, firstBlock + b, count == 4 ? 1 : 0, chunk, chunk + CHUNK_WORDS,
-                                tables, t * CHUNK_WORDS * TABLE, blockSums);
-                        addBlockSums(blockSums, count == 4 ? 4 : 1, sums, (t * blocks + b) * ROWS);
-                    }
-                    for (int extra = 1; count < 4 && extra < count; extra++) {
-                        for (int t = 0; t < n; t++) {
-                            fourBlocks(data, words, firstBlock + b + extra, 0, chunk, chunk + CHUNK_WORDS, tables,
-                                    t * CHUNK_WORDS * TABLE, blockSums);
-                            addBlockSums(blockSums, 1, sums, (t * blocks + b + extra) * ROWS);
-                        }
-                    }
-                }
+                sumChunk(data, firstBlock, words, blocks, chunk, x, tile, n, Packing.I2S, s);
             }
             for (int t = 0; t < n; t++) {
                 float actScale = x.scales()[tile + t];
@@ -243,6 +252,94 @@ final class I2SLookupKernel implements MatMulKernel {
                     int first = rowStart + b * ROWS;
                     scaleInto(sums, (t * blocks + b) * ROWS, Math.min(ROWS, rowEnd - first), actScale, weightScale,
                             out, (tile + t) * rows + first);
+                }
+            }
+        }
+    }
+
+    /**
+     * Several tokens times TQ2_0 weights in the file's layout, transposed into scratch: each 256-column block's
+     * integer sums are looked up as for I2_S, then {@code sumf += (float) Σ(c−1)·q · (d · d_x)} (Q8_K) or
+     * {@code · d} (per-token int8, divided by the token's scale at the end), in block order as the reference.
+     */
+    static void multiplyTQ2FileLayout(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
+        Scratch s = SCRATCH.get();
+        MemorySegment data = w.tensor().data();
+        int k = w.cols();
+        int rows = w.rows();
+        int words = k / 8;
+        int scaleBlocks = k / 256;
+        long rowBytes = (long) scaleBlocks * Packing.TQ2.blockBytes();
+        MemorySegment repacked = s.transpose(data, Packing.TQ2, rowBytes, words, rowStart, rowEnd);
+        float[] scales = s.blockScales(data, rowBytes, scaleBlocks, rowStart, rowEnd);
+        int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
+        int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
+        float[] sumf = s.floatSums(TILE_TOKENS * blocks * ROWS);
+        boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
+        for (int tile = 0; tile < x.tokens(); tile += TILE_TOKENS) {
+            int n = Math.min(TILE_TOKENS, x.tokens() - tile);
+            java.util.Arrays.fill(sumf, 0, n * blocks * ROWS, 0f);
+            for (int b = 0; b < scaleBlocks; b++) {
+                java.util.Arrays.fill(sums, 0, n * blocks * ROWS, 0);
+                for (int chunk = 32 * b; chunk < 32 * b + 32; chunk += CHUNK_WORDS) {
+                    sumChunk(repacked, 0, words, blocks, chunk, x, tile, n, Packing.TQ2, s);
+                }
+                for (int t = 0; t < n; t++) {
+                    float activationScale = perBlock ? x.scales()[(tile + t) * scaleBlocks + b] : 1f;
+                    foldBlock(sums, sumf, t * blocks * ROWS, scales, b * blocks * ROWS, blocks * ROWS,
+                            activationScale, perBlock);
+                }
+            }
+            for (int t = 0; t < n; t++) {
+                for (int r = rowStart; r < rowEnd; r++) {
+                    int local = r - rowStart;
+                    float sum = sumf[t * blocks * ROWS + (local / ROWS) * ROWS + sumIndex(local % ROWS)];
+                    out[(tile + t) * rows + r] = perBlock ? sum : sum / x.scales()[tile + t];
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code sumf[i] += (float) sums[i] · (d[i] · activationScale)} (Q8_K) or {@code (float) sums[i] · d[i]} for
+     * {@code count} rows, lane by lane the reference's operations.
+     */
+    private static void foldBlock(int[] sums, float[] sumf, int at, float[] scales, int scalesAt, int count,
+                                  float activationScale, boolean perBlock) {
+        for (int i = 0; i < count; i += FLOATS.length()) {
+            FloatVector d = FloatVector.fromArray(FLOATS, scales, scalesAt + i);
+            FloatVector product = ((FloatVector) IntVector.fromArray(INTS, sums, at + i)
+                    .convert(VectorOperators.I2F, 0)).mul(perBlock ? d.mul(activationScale) : d);
+            FloatVector.fromArray(FLOATS, sumf, at + i).add(product).intoArray(sumf, at + i);
+        }
+    }
+
+    /**
+     * Adds one 128-column chunk (words {@code [chunk, chunk+16)}) of every row block to the int sums of tokens
+     * {@code tile .. tile+n}: the tables of the tile are built once, then each group of four row blocks runs over
+     * them token after token, its codes staying in the L1 cache. {@code sums[(t·blocks + b)·32 + sumIndex(lane)]}.
+     */
+    private static void sumChunk(MemorySegment data, int firstBlock, int words, int blocks, int chunk,
+                                 Activations x, int tile, int n, Packing packing, Scratch s) {
+        int k = x.length();
+        short[] tables = s.tables(TILE_TOKENS * CHUNK_WORDS);
+        int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
+        int[] blockSums = s.blockSums;
+        for (int t = 0; t < n; t++) {
+            buildTables(x.wide(), (tile + t) * k, chunk, CHUNK_WORDS, packing, tables, t * CHUNK_WORDS * TABLE);
+        }
+        for (int b = 0; b < blocks; b += 4) {
+            int count = Math.min(4, blocks - b);
+            for (int t = 0; t < n; t++) {
+                fourBlocks(data, words, firstBlock + b, count == 4 ? 1 : 0, chunk, chunk + CHUNK_WORDS, tables,
+                        t * CHUNK_WORDS * TABLE, blockSums);
+                addBlockSums(blockSums, count == 4 ? 4 : 1, sums, (t * blocks + b) * ROWS);
+            }
+            for (int extra = 1; count < 4 && extra < count; extra++) {
+                for (int t = 0; t < n; t++) {
+                    fourBlocks(data, words, firstBlock + b + extra, 0, chunk, chunk + CHUNK_WORDS, tables,
+                            t * CHUNK_WORDS * TABLE, blockSums);
+                    addBlockSums(blockSums, 1, sums, (t * blocks + b + extra) * ROWS);
                 }
             }
         }
@@ -258,11 +355,20 @@ final class I2SLookupKernel implements MatMulKernel {
 
     /**
      * The tables of {@code count} word positions from {@code firstWord} for the token whose 16-bit activations
-     * start at {@code x[xOffset]}, at {@code tables[tableOffset ..]} ({@value #TABLE} shorts per word). Word m of a
-     * row holds bytes 2m and 2m+1; byte j of 128-column block b holds columns 128b + j, +32, +64, +96 in bits
-     * 7-6, 5-4, 3-2, 1-0.
+     * start at {@code x[xOffset]}, at {@code tables[tableOffset ..]} ({@value #TABLE} shorts per word), the columns
+     * of each bit pair as {@code packing} places them.
      */
-    static void buildTables(short[] x, int xOffset, int firstWord, int count, short[] tables, int tableOffset) {
+    static void buildTables(short[] x, int xOffset, int firstWord, int count, Packing packing, short[] tables,
+                            int tableOffset) {
+        int[] field = packing.fieldColumns();
+        int f0 = field[0];
+        int f1 = field[1];
+        int f2 = field[2];
+        int f3 = field[3];
+        int f4 = field[4];
+        int f5 = field[5];
+        int f6 = field[6];
+        int f7 = field[7];
         ShortVector d0Low = ShortVector.fromArray(SHORTS, DIGITS, 0);
         ShortVector d0High = ShortVector.fromArray(SHORTS, DIGITS, 32);
         ShortVector d1Low = ShortVector.fromArray(SHORTS, DIGITS, 64);
@@ -272,19 +378,56 @@ final class I2SLookupKernel implements MatMulKernel {
         for (int i = 0; i < count; i++) {
             int word = firstWord + i;
             int c = xOffset + (word / 16) * 128 + 2 * (word % 16);
-            short a0 = x[c + 96];
-            short a1 = x[c + 64];
-            short a2 = x[c + 32];
-            short b0 = x[c];
-            short b1 = x[c + 97];
-            short b2 = x[c + 65];
+            short a0 = x[c + f0];
+            short a1 = x[c + f1];
+            short a2 = x[c + f2];
+            short b0 = x[c + f3];
+            short b1 = x[c + f4];
+            short b2 = x[c + f5];
             int t = tableOffset + i * TABLE;
             d0Low.mul(a0).add(d1Low.mul(a1)).add(d2Low.mul(a2)).intoArray(tables, t);
             d0High.mul(a0).add(d1High.mul(a1)).add(d2High.mul(a2)).intoArray(tables, t + 32);
             d0Low.mul(b0).add(d1Low.mul(b1)).add(d2Low.mul(b2)).intoArray(tables, t + 64);
             d0High.mul(b0).add(d1High.mul(b1)).add(d2High.mul(b2)).intoArray(tables, t + 96);
-            d0Low.mul(x[c + 33]).add(d1Low.mul(x[c + 1])).intoArray(tables, t + 128);
+            d0Low.mul(x[c + f6]).add(d1Low.mul(x[c + f7])).intoArray(tables, t + 128);
         }
+    }
+
+    /**
+     * Transposes a 32×32 tile of shorts in place: five rounds, each swapping the off-diagonal d×d blocks of every
+     * 2d×2d block (d = 16, 8, 4, 2, 1) with one two-vector permute per row.
+     */
+    static void transposeTile(short[] tile) {
+        for (int round = 0; round < 5; round++) {
+            int d = ROWS >> (round + 1);
+            ShortVector keepLow = ShortVector.fromArray(SHORTS, SWAP_INDEXES, 2 * round * ROWS);
+            ShortVector keepHigh = ShortVector.fromArray(SHORTS, SWAP_INDEXES, (2 * round + 1) * ROWS);
+            for (int i = 0; i < ROWS; i++) {
+                if ((i & d) == 0) {
+                    ShortVector upper = ShortVector.fromArray(SHORTS, tile, i * ROWS);
+                    ShortVector lower = ShortVector.fromArray(SHORTS, tile, (i + d) * ROWS);
+                    keepLow.selectFrom(upper, lower).intoArray(tile, i * ROWS);
+                    keepHigh.selectFrom(upper, lower).intoArray(tile, (i + d) * ROWS);
+                }
+            }
+        }
+    }
+
+    /**
+     * For round r of {@link #transposeTile} (d = 16 >> r): row {@code 2r} holds the two-vector indexes that keep
+     * the upper row's low half of each 2d group and take the lower row's; row {@code 2r+1} those for the lower row.
+     */
+    private static short[] swapIndexes() {
+        short[] indexes = new short[10 * ROWS];
+        for (int round = 0; round < 5; round++) {
+            int d = ROWS >> (round + 1);
+            for (int lane = 0; lane < ROWS; lane++) {
+                boolean low = (lane & d) == 0;
+                indexes[2 * round * ROWS + lane] = (short) (low ? lane : ROWS + lane - d);
+                indexes[(2 * round + 1) * ROWS + lane] = (short) (low ? lane + d : ROWS + lane);
+            }
+        }
+        return indexes;
     }
 
     private static short[] digits() {
@@ -301,7 +444,14 @@ final class I2SLookupKernel implements MatMulKernel {
     private static final class Scratch {
         private short[] tables = new short[0];
         private int[] sums = new int[0];
+        private float[] floatSums = new float[0];
+        private float[] scales = new float[0];
         private final int[] blockSums = new int[4 * ROWS];
+        private final short[] tile = new short[ROWS * ROWS];
+        /**
+         * Off-heap like the mapped weights, so that the kernel's loads only ever see native segments (a call site
+         * that has seen a heap segment too is not compiled to a plain vector load).
+         */
         private short[] repacked = new short[0];
         private MemorySegment repackedSegment = MemorySegment.ofArray(repacked);
 
@@ -319,29 +469,72 @@ final class I2SLookupKernel implements MatMulKernel {
             return sums;
         }
 
+        float[] floatSums(int size) {
+            if (floatSums.length < size) {
+                floatSums = new float[size];
+            }
+            return floatSums;
+        }
+
         /**
-         * Rows {@code [rowStart, rowEnd)} of an I2S-128 tensor in the interleaved layout, the last block padded
-         * with zero weights.
+         * The F16 scales of TQ2_0 rows {@code [rowStart, rowEnd)} as floats, {@code [b·blocks·32 + 32·rowBlock +
+         * sumIndex(lane)]} for scale block b (zero for padding rows).
          */
-        MemorySegment transpose(MemorySegment data, int k, int rowStart, int rowEnd) {
-            int words = k / 8;
+        float[] blockScales(MemorySegment data, long rowBytes, int scaleBlocks, int rowStart, int rowEnd) {
+            int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
+            int size = scaleBlocks * blocks * ROWS;
+            if (scales.length < size) {
+                scales = new float[size];
+            }
+            java.util.Arrays.fill(scales, 0, size, 0f);
+            for (int r = rowStart; r < rowEnd; r++) {
+                int local = r - rowStart;
+                int at = (local / ROWS) * ROWS + sumIndex(local % ROWS);
+                for (int b = 0; b < scaleBlocks; b++) {
+                    long scaleByte = r * rowBytes + (long) b * Packing.TQ2.blockBytes() + 2L * Packing.TQ2.wordsPerBlock();
+                    short half = data.get(Layouts.SHORT, scaleByte);
+                    scales[b * blocks * ROWS + at] = Float.float16ToFloat(half);
+                }
+            }
+            return scales;
+        }
+
+        /**
+         * The {@code words} words of rows {@code [rowStart, rowEnd)} (each {@code rowBytes} long, words placed as
+         * {@code packing} says) in the interleaved layout, the last block padded with zero weights. Each 32 rows by
+         * 32 words go through a 32×32 transpose in registers; words after the last multiple of 32 are copied one by
+         * one.
+         */
+        MemorySegment transpose(MemorySegment data, Packing packing, long rowBytes, int words, int rowStart,
+                                int rowEnd) {
             int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
             int size = blocks * words * ROWS;
             if (repacked.length < size) {
                 repacked = new short[size];
                 repackedSegment = MemorySegment.ofArray(repacked);
             }
-            for (int r = rowStart; r < rowStart + blocks * ROWS; r++) {
-                int local = r - rowStart;
-                int blockBase = (local / ROWS) * words * ROWS + local % ROWS;
-                if (r < rowEnd) {
-                    long rowOffset = (long) r * words * 2;
-                    for (int m = 0; m < words; m++) {
-                        repacked[blockBase + m * ROWS] = data.get(Layouts.SHORT, rowOffset + 2L * m);
+            int whole = words - words % ROWS;
+            for (int b = 0; b < blocks; b++) {
+                int first = rowStart + b * ROWS;
+                int valid = Math.min(ROWS, rowEnd - first);
+                for (int m0 = 0; m0 < whole; m0 += ROWS) {
+                    for (int lane = 0; lane < ROWS; lane++) {
+                        if (lane < valid) {
+                            LongVector.fromMemorySegment(LONGS, data, (first + lane) * rowBytes
+                                    + packing.wordByte(m0), LE).reinterpretAsShorts().intoArray(tile, lane * ROWS);
+                        } else {
+                            java.util.Arrays.fill(tile, lane * ROWS, lane * ROWS + ROWS, ZERO_WEIGHTS);
+                        }
                     }
-                } else {
-                    for (int m = 0; m < words; m++) {
-                        repacked[blockBase + m * ROWS] = ZERO_WEIGHTS;
+                    transposeTile(tile);
+                    System.arraycopy(tile, 0, repacked, (b * words + m0) * ROWS, ROWS * ROWS);
+                }
+                for (int lane = 0; lane < ROWS; lane++) {
+                    for (int m = whole; m < words; m++) {
+                        short word = lane < valid
+                                ? data.get(Layouts.SHORT, (first + lane) * rowBytes + packing.wordByte(m))
+                                : ZERO_WEIGHTS;
+                        repacked[(b * words + m) * ROWS + lane] = word;
                     }
                 }
             }
