@@ -66,8 +66,8 @@ final class ModelOptions {
 
     @Option(names = "--repack", description = "repack weights at load into the layout the kernels like best, exact "
             + "either way: TQ1_0 becomes TQ2_0 in memory (22%% more memory, faster); on CPUs with 512-bit vectors "
-            + "I2_S rows are interleaved in blocks of 32 for the lookup kernel (same size, faster generation); off by "
-            + "default")
+            + "I2_S and TQ2_0 rows are interleaved in blocks of 32 for the lookup kernel (same size, faster "
+            + "generation); off by default")
     boolean repack;
 
     /** The model path: -m, else BITNET_GGUF, else the shipped model; a clear error if none exists. */
@@ -115,7 +115,7 @@ final class ModelOptions {
                 default -> throw BitnetException.usage("--head-type must be q8_0, f16 or f32, got '" + headType + "'");
             };
         }
-        boolean interleave = repack && !scalarKernels && KernelSelector.interleavedI2SSupported();
+        boolean interleave = repack && !scalarKernels && KernelSelector.interleavedTernarySupported();
         return new Model.LoadOptions(GgufReadOptions.DEFAULT, layout, head, repack, interleave);
     }
 

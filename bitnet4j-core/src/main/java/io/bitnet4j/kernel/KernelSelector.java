@@ -3,6 +3,7 @@ package io.bitnet4j.kernel;
 import io.bitnet4j.gguf.GgmlType;
 import io.bitnet4j.tensor.ActivationType;
 import io.bitnet4j.tensor.I2SFormat;
+import io.bitnet4j.tensor.TQ2_0Format;
 import io.bitnet4j.tensor.WeightMatrix;
 
 /**
@@ -45,10 +46,11 @@ public final class KernelSelector {
     }
 
     /**
-     * Whether I2_S weights repacked into {@link I2SFormat#I2S_128_ROWS_32} get a fast kernel here (it needs 512-bit
-     * vectors); without one they would run on the scalar reference.
+     * Whether ternary weights repacked into rows interleaved by 32 ({@link I2SFormat#I2S_128_ROWS_32},
+     * {@link TQ2_0Format#ROWS_32}) get a fast kernel here (it needs 512-bit vectors); without one they would run on
+     * the scalar reference.
      */
-    public static boolean interleavedI2SSupported() {
+    public static boolean interleavedTernarySupported() {
         return VECTOR_API && TernaryLookupKernel.SUPPORTED;
     }
 
@@ -70,7 +72,8 @@ public final class KernelSelector {
     }
 
     private static void warnScalarOnce(WeightMatrix w, ActivationType activations) {
-        boolean interleaved = w.format() instanceof I2SFormat i2s && i2s.interleaved();
+        boolean interleaved = w.format() instanceof I2SFormat i2s && i2s.interleaved()
+                || w.format() == TQ2_0Format.ROWS_32;
         String pair = w.tensor().type() + (interleaved ? " weights interleaved by --repack (the lookup kernel needs "
                 + "512-bit vectors)" : " weights") + " with " + activations + " activations";
         if (WARNED_SCALAR.add(pair)) {
@@ -91,6 +94,9 @@ public final class KernelSelector {
         }
         boolean integerActivations = activations == ActivationType.Q8_K || activations == ActivationType.I8_TOKEN;
         if (type == GgmlType.TQ2_0 && integerActivations) {
+            if (w.format() == TQ2_0Format.ROWS_32) {
+                return TernaryLookupKernel.SUPPORTED ? TernaryLookupKernel.INSTANCE : ScalarMatMul.INSTANCE;
+            }
             return TQ2Kernel.INSTANCE;
         }
         if (type == GgmlType.TQ1_0 && integerActivations) {

@@ -7,6 +7,7 @@ import static io.bitnet4j.kernel.Simd.SHORTS;
 import io.bitnet4j.tensor.Activations;
 import io.bitnet4j.tensor.I2SFormat;
 import io.bitnet4j.tensor.Layouts;
+import io.bitnet4j.tensor.TQ2_0Format;
 import io.bitnet4j.tensor.WeightMatrix;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -58,6 +59,8 @@ final class TernaryLookupKernel implements MatMulKernel {
      * in {@link #fourBlocks} only ever see the scratch copy, made those loads slower by a fifth.
      */
     private static final jdk.incubator.vector.VectorSpecies<Long> LONGS = LongVector.SPECIES_512;
+    /** 16 halves, widened to one float vector. */
+    private static final jdk.incubator.vector.VectorSpecies<Short> HALF_SHORTS = ShortVector.SPECIES_256;
     /** {@code digit(i, f) − 1} for table index i in 0..63 and field f (bits 2f+1..2f): three rows of 64. */
     private static final short[] DIGITS = digits();
     private static final short[] SWAP_INDEXES = swapIndexes();
@@ -87,7 +90,11 @@ final class TernaryLookupKernel implements MatMulKernel {
     @Override
     public void multiply(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
         Scratch s = SCRATCH.get();
-        if (x.tokens() == 1) {
+        if (w.format() == TQ2_0Format.ROWS_32 && x.tokens() == 1) {
+            multiplyTQ2OneToken(w, x, out, rowStart, rowEnd, s);
+        } else if (w.format() == TQ2_0Format.ROWS_32) {
+            multiplyTQ2(w.tensor().data(), rowStart / ROWS, null, w, x, out, rowStart, rowEnd, s);
+        } else if (x.tokens() == 1) {
             multiplyOneToken(w.tensor().data(), w, x, out, rowStart, rowEnd, s);
         } else {
             multiplyTokens(w.tensor().data(), rowStart / ROWS, w, x, out, rowStart, rowEnd, s);
@@ -265,13 +272,25 @@ final class TernaryLookupKernel implements MatMulKernel {
     static void multiplyTQ2FileLayout(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
         Scratch s = SCRATCH.get();
         MemorySegment data = w.tensor().data();
+        int blockBytes = Packing.TQ2.blockBytes();
+        long rowBytes = (long) w.cols() / 256 * blockBytes;
+        MemorySegment repacked = s.transpose(data, Packing.TQ2, rowBytes, w.cols() / 8, rowStart, rowEnd);
+        float[] scales = s.blockScales(data, 2L * Packing.TQ2.wordsPerBlock(), ROWS * rowBytes, rowBytes, blockBytes,
+                w.cols() / 256, rowStart, rowEnd);
+        multiplyTQ2(repacked, 0, scales, w, x, out, rowStart, rowEnd, s);
+    }
+
+    /**
+     * TQ2_0 rows {@code [rowStart, rowEnd)} whose interleaved words start at block {@code firstBlock} of
+     * {@code data}, for every token of {@code x}, with their scales as {@link Scratch#blockScales} lays them out, or
+     * (null) read from the {@link TQ2_0Format#ROWS_32} layout of {@code data}.
+     */
+    private static void multiplyTQ2(MemorySegment data, int firstBlock, float[] scales, WeightMatrix w,
+                                    Activations x, float[] out, int rowStart, int rowEnd, Scratch s) {
         int k = w.cols();
         int rows = w.rows();
         int words = k / 8;
         int scaleBlocks = k / 256;
-        long rowBytes = (long) scaleBlocks * Packing.TQ2.blockBytes();
-        MemorySegment repacked = s.transpose(data, Packing.TQ2, rowBytes, words, rowStart, rowEnd);
-        float[] scales = s.blockScales(data, rowBytes, scaleBlocks, rowStart, rowEnd);
         int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
         int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
         float[] sumf = s.floatSums(TILE_TOKENS * blocks * ROWS);
@@ -282,12 +301,21 @@ final class TernaryLookupKernel implements MatMulKernel {
             for (int b = 0; b < scaleBlocks; b++) {
                 java.util.Arrays.fill(sums, 0, n * blocks * ROWS, 0);
                 for (int chunk = 32 * b; chunk < 32 * b + 32; chunk += CHUNK_WORDS) {
-                    sumChunk(repacked, 0, words, blocks, chunk, x, tile, n, Packing.TQ2, s);
+                    sumChunk(data, firstBlock, words, blocks, chunk, x, tile, n, Packing.TQ2, s);
                 }
                 for (int t = 0; t < n; t++) {
                     float activationScale = perBlock ? x.scales()[(tile + t) * scaleBlocks + b] : 1f;
-                    foldBlock(sums, sumf, t * blocks * ROWS, scales, b * blocks * ROWS, blocks * ROWS,
-                            activationScale, perBlock);
+                    if (scales != null) {
+                        foldBlock(sums, sumf, t * blocks * ROWS, scales, b * blocks * ROWS, blocks * ROWS,
+                                activationScale, perBlock);
+                    } else {
+                        for (int rb = 0; rb < blocks; rb++) {
+                            long halves = TQ2_0Format.interleavedScalesOffset(w.tensor())
+                                    + 2L * (((long) (firstBlock + rb) * scaleBlocks + b) * ROWS);
+                            foldBlockHalves(sums, sumf, (t * blocks + rb) * ROWS, data, halves, activationScale,
+                                    perBlock);
+                        }
+                    }
                 }
             }
             for (int t = 0; t < n; t++) {
@@ -297,6 +325,81 @@ final class TernaryLookupKernel implements MatMulKernel {
                     out[(tile + t) * rows + r] = perBlock ? sum : sum / x.scales()[tile + t];
                 }
             }
+        }
+    }
+
+    /**
+     * One token times TQ2_0 weights in the {@link TQ2_0Format#ROWS_32} layout: the token's tables are built once
+     * for the whole row; four row blocks at a time, one from each quarter of the thread's blocks (as
+     * {@link #multiplyOneToken}), get each 256-column block's integer sums and fold them with the block's scales.
+     */
+    private static void multiplyTQ2OneToken(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd,
+                                            Scratch s) {
+        MemorySegment data = w.tensor().data();
+        int k = w.cols();
+        int words = k / 8;
+        int scaleBlocks = k / 256;
+        long scalesAt = TQ2_0Format.interleavedScalesOffset(w.tensor());
+        boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
+        short[] tables = s.tables(words);
+        buildTables(x.wide(), 0, 0, words, Packing.TQ2, tables, 0);
+        int[] blockSums = s.blockSums;
+        float[] sumf = s.floatSums(4 * ROWS);
+        int firstBlock = rowStart / ROWS;
+        int blocks = (rowEnd - rowStart) / ROWS;
+        int quarter = blocks / 4;
+        for (int i = 0; i < (quarter > 0 ? quarter : blocks); i++) {
+            int block = firstBlock + i;
+            int stride = quarter > 0 ? quarter : 0;
+            int count = quarter > 0 ? 4 : 1;
+            java.util.Arrays.fill(sumf, 0, 4 * ROWS, 0f);
+            for (int b = 0; b < scaleBlocks; b++) {
+                fourBlocks(data, words, block, stride, 32 * b, 32 * b + 32, tables, 32 * b * TABLE, blockSums);
+                float activationScale = perBlock ? x.scales()[b] : 1f;
+                for (int j = 0; j < count; j++) {
+                    long halves = scalesAt + 2L * (((long) (block + j * stride) * scaleBlocks + b) * ROWS);
+                    foldBlockHalves(blockSums, sumf, j * ROWS, data, halves, activationScale, perBlock);
+                }
+            }
+            for (int j = 0; j < count; j++) {
+                int first = (block + j * stride) * ROWS;
+                for (int lane = 0; lane < ROWS; lane++) {
+                    float sum = sumf[j * ROWS + sumIndex(lane)];
+                    out[first + lane] = perBlock ? sum : sum / x.scales()[0];
+                }
+            }
+        }
+        for (int block = firstBlock + 4 * quarter; quarter > 0 && block < firstBlock + blocks; block++) {
+            java.util.Arrays.fill(sumf, 0, ROWS, 0f);
+            for (int b = 0; b < scaleBlocks; b++) {
+                fourBlocks(data, words, block, 0, 32 * b, 32 * b + 32, tables, 32 * b * TABLE, blockSums);
+                long halves = scalesAt + 2L * (((long) block * scaleBlocks + b) * ROWS);
+                foldBlockHalves(blockSums, sumf, 0, data, halves, perBlock ? x.scales()[b] : 1f, perBlock);
+            }
+            for (int lane = 0; lane < ROWS; lane++) {
+                float sum = sumf[sumIndex(lane)];
+                out[block * ROWS + lane] = perBlock ? sum : sum / x.scales()[0];
+            }
+        }
+    }
+
+    /**
+     * {@link #foldBlock} for one 32-row block whose 32 F16 scales (in lane-pair order) are at byte
+     * {@code halvesAt} of {@code data}. The halves are widened exactly, infinities and NaNs included (as
+     * {@link F16Kernel#widenPatched}, inline: a vector returned from a call C2 does not inline is boxed).
+     */
+    private static void foldBlockHalves(int[] sums, float[] sumf, int at, MemorySegment data, long halvesAt,
+                                        float activationScale, boolean perBlock) {
+        for (int i = 0; i < ROWS; i += FLOATS.length()) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(HALF_SHORTS, data, halvesAt + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, INTS, 0);
+            IntVector bits = h.and(0x80000000).or(h.and(0x7fff).lanewise(VectorOperators.LSHL, 13));
+            FloatVector value = ((FloatVector) bits.reinterpretShape(FLOATS, 0)).mul(0x1p112f);
+            FloatVector d = value.blend((FloatVector) bits.or(0x7f800000).reinterpretShape(FLOATS, 0),
+                    value.abs().compare(VectorOperators.GE, 65536f));
+            FloatVector product = ((FloatVector) IntVector.fromArray(INTS, sums, at + i)
+                    .convert(VectorOperators.I2F, 0)).mul(perBlock ? d.mul(activationScale) : d);
+            FloatVector.fromArray(FLOATS, sumf, at + i).add(product).intoArray(sumf, at + i);
         }
     }
 
@@ -478,9 +581,11 @@ final class TernaryLookupKernel implements MatMulKernel {
 
         /**
          * The F16 scales of TQ2_0 rows {@code [rowStart, rowEnd)} as floats, {@code [b·blocks·32 + 32·rowBlock +
-         * sumIndex(lane)]} for scale block b (zero for padding rows).
+         * sumIndex(lane)]} for scale block b (zero for padding rows). Scale b of row r is at byte
+         * {@code first + (r/32)·rowBlockStride + (r%32)·laneStride + b·blockStride} of {@code data}.
          */
-        float[] blockScales(MemorySegment data, long rowBytes, int scaleBlocks, int rowStart, int rowEnd) {
+        float[] blockScales(MemorySegment data, long first, long rowBlockStride, long laneStride, long blockStride,
+                            int scaleBlocks, int rowStart, int rowEnd) {
             int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
             int size = scaleBlocks * blocks * ROWS;
             if (scales.length < size) {
@@ -491,7 +596,7 @@ final class TernaryLookupKernel implements MatMulKernel {
                 int local = r - rowStart;
                 int at = (local / ROWS) * ROWS + sumIndex(local % ROWS);
                 for (int b = 0; b < scaleBlocks; b++) {
-                    long scaleByte = r * rowBytes + (long) b * Packing.TQ2.blockBytes() + 2L * Packing.TQ2.wordsPerBlock();
+                    long scaleByte = first + (r / ROWS) * rowBlockStride + (r % ROWS) * laneStride + b * blockStride;
                     short half = data.get(Layouts.SHORT, scaleByte);
                     scales[b * blocks * ROWS + at] = Float.float16ToFloat(half);
                 }

@@ -3,6 +3,7 @@ package io.bitnet4j.model;
 import io.bitnet4j.BitnetException;
 import io.bitnet4j.gguf.GgmlType;
 import io.bitnet4j.tensor.I2SFormat;
+import io.bitnet4j.tensor.TQ2_0Format;
 import io.bitnet4j.tensor.Tensor;
 import io.bitnet4j.tensor.WeightFormat;
 import io.bitnet4j.tensor.WeightFormats;
@@ -15,20 +16,26 @@ import java.util.stream.IntStream;
  * Re-encodes a weight matrix at load into memory owned by the model, row by row on all cores. Used for
  * {@code --head-type} (the tied F16 embedding of BitNet b1.58 2B-4T is over half of the bytes read per generated
  * token, and Q8_0 halves them; the input embedding keeps the file's exact values; logits move by the quantization
- * error) and for {@code --repack} (TQ1_0 to TQ2_0, exact: the same ternary values and block scales; I2S-128 to
- * its 32-row interleaved layout, the same bytes in another order).
+ * error) and for {@code --repack} (TQ1_0 to TQ2_0, exact: the same ternary values and block scales; I2S-128 and
+ * TQ2_0 to their 32-row interleaved layouts, the same bytes in another order).
  */
 final class MatrixReencoder {
     private MatrixReencoder() {
     }
 
-    /** {@code m} in the {@link I2SFormat#I2S_128_ROWS_32} layout where it is I2S-128 with whole 32-row blocks. */
+    /**
+     * {@code m} with its rows interleaved in blocks of 32 ({@link I2SFormat#I2S_128_ROWS_32},
+     * {@link TQ2_0Format#ROWS_32}) where it is I2S-128 or TQ2_0 with whole 32-row blocks; else {@code m} itself.
+     */
     static WeightMatrix interleave(WeightMatrix m, Arena arena) {
-        if (m.format() != I2SFormat.I2S_128 || m.rows() % I2SFormat.INTERLEAVED_ROWS != 0) {
+        boolean i2s = m.format() == I2SFormat.I2S_128;
+        boolean tq2 = m.format() == TQ2_0Format.INSTANCE;
+        if (!(i2s || tq2) || m.rows() % I2SFormat.INTERLEAVED_ROWS != 0) {
             return m;
         }
         MemorySegment data = arena.allocate(m.tensor().data().byteSize(), 64);
-        return new WeightMatrix(I2SFormat.interleave(m.tensor(), data), I2SFormat.I2S_128_ROWS_32);
+        return i2s ? new WeightMatrix(I2SFormat.interleave(m.tensor(), data), I2SFormat.I2S_128_ROWS_32)
+                : new WeightMatrix(TQ2_0Format.interleave(m.tensor(), data), TQ2_0Format.ROWS_32);
     }
 
     static WeightMatrix requantize(WeightMatrix head, GgmlType type, Arena arena) {

@@ -29,11 +29,12 @@ public final class Model implements AutoCloseable {
      * Options of {@link #load}: how to read the file, which I2_S packing it uses, the type to re-quantize the output
      * head to at load (null: use it as stored, the faithful default), and whether to repack weights into the layout
      * the fast kernels like best (TQ1_0's base-3 digits into TQ2_0's 2-bit codes: the same values, 22% more
-     * memory, several times faster to multiply), and whether that includes I2S-128 matrices, into rows interleaved
-     * in blocks of 32 for the lookup kernel (the same bytes reordered; only worth it where that kernel runs).
+     * memory, several times faster to multiply), and whether that includes interleaving the rows of I2S-128 and
+     * TQ2_0 matrices in blocks of 32 for the lookup kernel (the same bytes reordered; only worth it where that
+     * kernel runs).
      */
     public record LoadOptions(GgufReadOptions readOptions, I2SFormat i2sLayout, GgmlType headType, boolean repack,
-                              boolean interleaveI2S) {
+                              boolean interleaveRows) {
         public static final LoadOptions DEFAULT = new LoadOptions(GgufReadOptions.DEFAULT, I2SFormat.I2S_128, null,
                 false, false);
 
@@ -74,7 +75,7 @@ public final class Model implements AutoCloseable {
             weights = weights.withLayerMatrices(m -> m.tensor().type() == GgmlType.TQ1_0
                     ? MatrixReencoder.requantize(m, GgmlType.TQ2_0, derived) : m);
         }
-        if (options.repack() && options.interleaveI2S()) {
+        if (options.repack() && options.interleaveRows()) {
             weights = weights.withLayerMatrices(m -> MatrixReencoder.interleave(m, derived));
         }
         return new Model(file, config, weights, derived);

@@ -16,7 +16,7 @@ abstract class BlockFormat implements WeightFormat {
     abstract void decodeBlock(MemorySegment data, long offset, float[] out, int outOffset);
 
     @Override
-    public final void decode(Tensor tensor, long first, float[] out, int outOffset, int count) {
+    public void decode(Tensor tensor, long first, float[] out, int outOffset, int count) {
         int blockSize = type().blockSize();
         if (first % blockSize != 0 || count % blockSize != 0) {
             throw new IllegalArgumentException(type() + " decodes whole blocks of " + blockSize + " elements; got first "

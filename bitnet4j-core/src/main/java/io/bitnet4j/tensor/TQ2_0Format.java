@@ -7,13 +7,137 @@ import java.lang.foreign.MemorySegment;
  * ggml's TQ2_0 (spec §2.5): 256 ternary codes in 66 bytes, {@code [u8 qs[64]][f16 d]}, 2 bits per code. Element
  * {@code 128c + 32l + m} (c ∈ {0,1}, l ∈ 0..3, m ∈ 0..31) sits in bits {@code 2l..2l+1} of {@code qs[32c + m]}:
  * the lowest bit pair holds the first 32 elements of each half, the opposite bit order to I2_S.
+ *
+ * <p>{@link #ROWS_32} is the layout {@code --repack} makes at load for the lookup kernel: the 16-bit words of the
+ * codes with rows interleaved in blocks of {@value I2SFormat#INTERLEAVED_ROWS} (word m of row r at word
+ * {@code ((r/32)·(K/8) + m)·32 + r%32}, as {@link I2SFormat#I2S_128_ROWS_32}), then the F16 scales, scale b of row
+ * r at {@code ((r/32)·(K/256) + b)·32 + p} with p = 16·(r%2) + (r%32)/2: even rows of the block first, the order
+ * in which the kernel widens its 16-bit sums. The same bytes as the file, in another order.
  */
 public final class TQ2_0Format extends TernaryBlockFormat {
-    public static final TQ2_0Format INSTANCE = new TQ2_0Format();
+    public static final TQ2_0Format INSTANCE = new TQ2_0Format(false);
+    /** Rows interleaved in blocks of 32 by {@link #interleave}; never in a file. */
+    public static final TQ2_0Format ROWS_32 = new TQ2_0Format(true);
 
     private static final int SCALE_OFFSET = 64;
+    private static final int ROWS = I2SFormat.INTERLEAVED_ROWS;
+    private static final int WORDS_PER_BLOCK = 32;
 
-    private TQ2_0Format() {
+    private final boolean interleaved;
+
+    private TQ2_0Format(boolean interleaved) {
+        this.interleaved = interleaved;
+    }
+
+    /** Whether rows are interleaved in blocks of 32 ({@link #ROWS_32}). */
+    public boolean interleaved() {
+        return interleaved;
+    }
+
+    /**
+     * Copies a TQ2_0 tensor into {@code target} (as many bytes as the tensor) in the {@link #ROWS_32} layout, on all
+     * cores, and returns the new tensor. Its row count must be a multiple of 32.
+     */
+    public static Tensor interleave(Tensor tensor, MemorySegment target) {
+        int k = tensor.rowLength();
+        long rows = tensor.rowCount();
+        if (tensor.type() != GgmlType.TQ2_0 || rows % ROWS != 0 || target.byteSize() != tensor.data().byteSize()) {
+            throw new IllegalArgumentException("cannot interleave " + tensor + " into " + target.byteSize() + " bytes");
+        }
+        MemorySegment source = tensor.data();
+        int blocks = k / BLOCK;
+        int words = blocks * WORDS_PER_BLOCK;
+        long rowBytes = (long) blocks * GgmlType.TQ2_0.blockBytes();
+        long scalesAt = rows * words * 2;
+        java.util.stream.IntStream.range(0, (int) (rows / ROWS)).parallel().forEach(rowBlock -> {
+            for (int lane = 0; lane < ROWS; lane++) {
+                long row = (long) rowBlock * ROWS + lane;
+                for (int b = 0; b < blocks; b++) {
+                    long block = row * rowBytes + (long) b * GgmlType.TQ2_0.blockBytes();
+                    for (int i = 0; i < WORDS_PER_BLOCK; i++) {
+                        long word = ((long) rowBlock * words + b * WORDS_PER_BLOCK + i) * ROWS + lane;
+                        target.set(Layouts.SHORT, 2 * word, source.get(Layouts.SHORT, block + 2L * i));
+                    }
+                    long scale = ((long) rowBlock * blocks + b) * ROWS + pairPosition(lane);
+                    target.set(Layouts.SHORT, scalesAt + 2 * scale, source.get(Layouts.SHORT, block + SCALE_OFFSET));
+                }
+            }
+        });
+        return new Tensor(tensor.name(), GgmlType.TQ2_0, tensor.shape(), target);
+    }
+
+    /** Where the scale of lane {@code lane} of a 32-row block is kept: even lanes first, then odd lanes. */
+    private static int pairPosition(int lane) {
+        return (lane & 1) * (ROWS / 2) + lane / 2;
+    }
+
+    /** Byte offset of the scales in the {@link #ROWS_32} layout: after every row's words. */
+    public static long interleavedScalesOffset(Tensor tensor) {
+        return tensor.rowCount() * (tensor.rowLength() / 8) * 2;
+    }
+
+    @Override
+    void blockCodes(Tensor tensor, long row, int block, byte[] out) {
+        if (!interleaved) {
+            super.blockCodes(tensor, row, block, out);
+            return;
+        }
+        int words = tensor.rowLength() / 8;
+        byte[] packed = new byte[2 * WORDS_PER_BLOCK];
+        for (int i = 0; i < WORDS_PER_BLOCK; i++) {
+            long word = ((row / ROWS) * words + (long) block * WORDS_PER_BLOCK + i) * ROWS + row % ROWS;
+            short w = tensor.data().get(Layouts.SHORT, 2 * word);
+            packed[2 * i] = (byte) w;
+            packed[2 * i + 1] = (byte) (w >> 8);
+        }
+        codes(MemorySegment.ofArray(packed), 0, out);
+    }
+
+    @Override
+    float blockScale(Tensor tensor, long row, int block) {
+        if (!interleaved) {
+            return super.blockScale(tensor, row, block);
+        }
+        int blocks = tensor.rowLength() / BLOCK;
+        long scale = ((row / ROWS) * blocks + block) * ROWS + pairPosition((int) (row % ROWS));
+        return f16(tensor.data(), interleavedScalesOffset(tensor) + 2 * scale);
+    }
+
+    @Override
+    public void decode(Tensor tensor, long first, float[] out, int outOffset, int count) {
+        if (!interleaved) {
+            super.decode(tensor, first, out, outOffset, count);
+            return;
+        }
+        int k = tensor.rowLength();
+        if (first % BLOCK != 0 || count % BLOCK != 0) {
+            throw new IllegalArgumentException("TQ2_0 decodes whole blocks of 256 elements; got first " + first
+                    + ", count " + count);
+        }
+        byte[] c = new byte[BLOCK];
+        for (int done = 0; done < count; done += BLOCK) {
+            long e = first + done;
+            long row = e / k;
+            int block = (int) (e % k) / BLOCK;
+            blockCodes(tensor, row, block, c);
+            float d = blockScale(tensor, row, block);
+            for (int i = 0; i < BLOCK; i++) {
+                out[outOffset + done + i] = (float) (c[i] - 1) * d;
+            }
+        }
+    }
+
+    @Override
+    public boolean canEncode() {
+        return !interleaved;
+    }
+
+    @Override
+    public byte[] encode(float[] values, long[] shape) {
+        if (interleaved) {
+            throw new UnsupportedOperationException("the interleaved TQ2_0 layout is made by interleave(), not encoded");
+        }
+        return super.encode(values, shape);
     }
 
     @Override

@@ -28,6 +28,16 @@ abstract class TernaryBlockFormat extends BlockFormat {
     /** Byte offset of the F16 scale inside a block. */
     abstract int scaleOffset();
 
+    /** The 256 codes of block {@code block} of row {@code row}, in element order. */
+    void blockCodes(Tensor tensor, long row, int block, byte[] out) {
+        codes(tensor.data(), rowOffset(tensor, row) + (long) block * type().blockBytes(), out);
+    }
+
+    /** The scale d of block {@code block} of row {@code row}. */
+    float blockScale(Tensor tensor, long row, int block) {
+        return f16(tensor.data(), rowOffset(tensor, row) + (long) block * type().blockBytes() + scaleOffset());
+    }
+
     @Override
     public final ActivationType activationType() {
         return ActivationType.Q8_K;
@@ -51,30 +61,27 @@ abstract class TernaryBlockFormat extends BlockFormat {
     @Override
     public final float dot(Tensor tensor, long row, Activations act, int token) {
         checkActivations(tensor, act);
-        MemorySegment data = tensor.data();
-        int blockBytes = type().blockBytes();
-        long offset = rowOffset(tensor, row);
         int blocks = tensor.rowLength() / BLOCK;
         byte[] q = act.quants();
         int qBase = token * act.length();
         boolean perBlock = act.type() == ActivationType.Q8_K;
         byte[] c = new byte[BLOCK];
         float sumf = 0;
-        for (int b = 0; b < blocks; b++, offset += blockBytes) {
-            codes(data, offset, c);
+        for (int b = 0; b < blocks; b++) {
+            blockCodes(tensor, row, b, c);
             int qb = qBase + b * BLOCK;
             int sumi = 0;
             for (int e = 0; e < BLOCK; e++) {
                 sumi += (c[e] - 1) * q[qb + e];
             }
-            float d = f16(data, offset + scaleOffset());
+            float d = blockScale(tensor, row, b);
             sumf += perBlock ? (float) sumi * (d * act.scales()[token * blocks + b]) : (float) sumi * d;
         }
         return perBlock ? sumf : sumf / act.scales()[token];
     }
 
     @Override
-    public final boolean canEncode() {
+    public boolean canEncode() {
         return true;
     }
 
@@ -84,7 +91,7 @@ abstract class TernaryBlockFormat extends BlockFormat {
      * unrounded absmax; an all-zero block gets d = 0 and code 1 everywhere.
      */
     @Override
-    public final byte[] encode(float[] values, long[] shape) {
+    public byte[] encode(float[] values, long[] shape) {
         checkEncodable(values, shape);
         byte[] out = newBlocks(values);
         byte[] c = new byte[BLOCK];

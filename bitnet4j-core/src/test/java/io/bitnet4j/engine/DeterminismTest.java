@@ -85,17 +85,19 @@ class DeterminismTest {
     }
 
     /**
-     * {@code --repack} of I2_S weights (rows interleaved in blocks of 32 for the lookup kernel) reorders bytes and
-     * nothing else: the shipped student gives the same logits bit for bit, for a prompt and token by token.
+     * {@code --repack} of I2_S and TQ2_0 weights (rows interleaved in blocks of 32 for the lookup kernel) reorders
+     * bytes and nothing else: the shipped students give the same logits bit for bit, for a prompt and token by
+     * token.
      */
-    @Test
-    void repackedI2SWeightsGiveIdenticalLogits() {
-        Path student = TestFiles.repo("models/bitnet-stories-student-I2_S.gguf");
+    @ParameterizedTest
+    @ValueSource(strings = {"I2_S", "TQ2_0"})
+    void repackedTernaryWeightsGiveIdenticalLogits(String type) {
+        Path student = TestFiles.repo("models/bitnet-stories-student-" + type + ".gguf");
         Model.LoadOptions repack = new Model.LoadOptions(io.bitnet4j.gguf.GgufReadOptions.DEFAULT,
                 io.bitnet4j.tensor.I2SFormat.I2S_128, null, true, true);
         try (Model plain = Model.load(student); Model repacked = Model.load(student, repack)) {
-            assertThat(repacked.weights().layers().get(0).wGate().format())
-                    .isSameAs(io.bitnet4j.tensor.I2SFormat.I2S_128_ROWS_32);
+            assertThat(repacked.weights().layers().get(0).wGate().format()).isSameAs(type.equals("I2_S")
+                    ? io.bitnet4j.tensor.I2SFormat.I2S_128_ROWS_32 : io.bitnet4j.tensor.TQ2_0Format.ROWS_32);
             assertSameBits(allLogits(repacked, 32, 2), allLogits(plain, 32, 2), "prompt, 2 threads");
             assertSameBits(allLogits(repacked, 1, 1), allLogits(plain, 1, 1), "one token at a time");
         }

@@ -69,8 +69,8 @@ class KernelDifferentialTest {
     }
 
     /**
-     * The ternary lookup kernel: I2_S on the repacked layout (one token and several) and on the file's layout, TQ2_0
-     * on the file's layout with both activation types (prompts of at least
+     * The ternary lookup kernel: I2_S and TQ2_0 (both activation types) on the repacked layout (one token and
+     * several) and on the file's layout (prompts of at least
      * {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens, transposed on the fly; row counts that are
      * no multiple of 32 pad the last block), against the reference on the file's layout.
      */
@@ -78,6 +78,8 @@ class KernelDifferentialTest {
     @CsvSource({
             "I2_S,  interleaved, I8_TOKEN",
             "I2_S,  file,        I8_TOKEN",
+            "TQ2_0, interleaved, Q8_K",
+            "TQ2_0, interleaved, I8_TOKEN",
             "TQ2_0, file,        Q8_K",
             "TQ2_0, file,        I8_TOKEN",
     })
@@ -97,8 +99,14 @@ class KernelDifferentialTest {
                 values[i] = (rng.nextInt(3) - 1) * (1 + rng.nextInt(4)) * 0.125f;
             }
             WeightMatrix file = matrix(type, values, cols, rows, rng);
-            WeightMatrix w = interleave ? new WeightMatrix(I2SFormat.interleave(file.tensor(),
-                    arena.allocate(file.tensor().data().byteSize())), I2SFormat.I2S_128_ROWS_32) : file;
+            WeightMatrix w = file;
+            if (interleave) {
+                MemorySegment target = arena.allocate(file.tensor().data().byteSize());
+                w = type == GgmlType.I2_S
+                        ? new WeightMatrix(I2SFormat.interleave(file.tensor(), target), I2SFormat.I2S_128_ROWS_32)
+                        : new WeightMatrix(io.bitnet4j.tensor.TQ2_0Format.interleave(file.tensor(), target),
+                                io.bitnet4j.tensor.TQ2_0Format.ROWS_32);
+            }
             Activations x = activations(activations, cols, tokens, rng, trial % 3 == 0);
             float[] expected = multiply(file, x, KernelSelector.scalar(), 1);
             if (interleave) {
