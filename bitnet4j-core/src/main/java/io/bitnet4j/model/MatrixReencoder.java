@@ -34,8 +34,23 @@ final class MatrixReencoder {
             return m;
         }
         MemorySegment data = arena.allocate(m.tensor().data().byteSize(), 64);
-        return i2s ? new WeightMatrix(I2SFormat.interleave(m.tensor(), data), I2SFormat.I2S_128_ROWS_32)
+        WeightMatrix interleaved = i2s
+                ? new WeightMatrix(I2SFormat.interleave(m.tensor(), data), I2SFormat.I2S_128_ROWS_32)
                 : new WeightMatrix(TQ2_0Format.interleave(m.tensor(), data), TQ2_0Format.ROWS_32);
+        releaseFilePages(m);
+        return interleaved;
+    }
+
+    /**
+     * Drops the pages of {@code m}'s mapped bytes that reading it for a copy brought into memory, so that the copy
+     * does not count twice in the process's resident memory. Pages that are read again later come back from the
+     * page cache.
+     */
+    private static void releaseFilePages(WeightMatrix m) {
+        MemorySegment source = m.tensor().data();
+        if (source.isMapped()) {
+            source.unload();
+        }
     }
 
     static WeightMatrix requantize(WeightMatrix head, GgmlType type, Arena arena) {
@@ -59,6 +74,7 @@ final class MatrixReencoder {
             MemorySegment.copy(MemorySegment.ofArray(bytes), 0, data, r * rowBytes, rowBytes);
         });
         Tensor tensor = new Tensor(head.name() + " (" + type + ")", type, new long[] {cols, rows}, data);
+        releaseFilePages(head);
         return WeightMatrix.of(tensor, I2SFormat.I2S_128);
     }
 }
