@@ -8,6 +8,7 @@ import io.bitnet4j.kernel.WorkerPool;
 import io.bitnet4j.tensor.ActivationType;
 import io.bitnet4j.tensor.Activations;
 import io.bitnet4j.tensor.I2SFormat;
+import io.bitnet4j.tensor.TQ2_0Format;
 import io.bitnet4j.tensor.Tensor;
 import io.bitnet4j.tensor.WeightFormat;
 import io.bitnet4j.tensor.WeightFormats;
@@ -58,7 +59,10 @@ public class MatMulBenchmark {
     @Param({"reference"})
     public String activations;
 
-    /** For I2_S: also run on the rows interleaved at load by {@code --repack} (the lookup kernel's layout). */
+    /**
+     * For I2_S and TQ2_0: also run on the rows interleaved at load by {@code --repack} (the lookup kernel's layout);
+     * other types ignore it.
+     */
     @Param({"false", "true"})
     public boolean repack;
 
@@ -86,6 +90,9 @@ public class MatMulBenchmark {
         if (repack && t == GgmlType.I2_S) {
             matrix = new WeightMatrix(I2SFormat.interleave(matrix.tensor(), arena.allocate(bytes.length, 64)),
                     I2SFormat.I2S_128_ROWS_32);
+        } else if (repack && t == GgmlType.TQ2_0) {
+            matrix = new WeightMatrix(TQ2_0Format.interleave(matrix.tensor(), arena.allocate(bytes.length, 64)),
+                    TQ2_0Format.ROWS_32);
         }
         ActivationType at = activations.equals("token-int8") && format.accepts(ActivationType.I8_TOKEN)
                 ? ActivationType.I8_TOKEN : format.activationType();

@@ -188,7 +188,7 @@ final class I2SKernel implements MatMulKernel {
 
     @Override
     public int rowGrain() {
-        return TernaryLookupKernel.SUPPORTED ? I2SFormat.INTERLEAVED_ROWS : 4;
+        return TernaryLookupKernel.SUPPORTED ? TernaryLookupKernel.ROW_GRAIN : 4;
     }
 
     @Override

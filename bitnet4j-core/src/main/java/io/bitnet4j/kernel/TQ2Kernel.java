@@ -80,7 +80,7 @@ final class TQ2Kernel implements MatMulKernel {
 
     @Override
     public int rowGrain() {
-        return TernaryLookupKernel.SUPPORTED ? 32 : 4;
+        return TernaryLookupKernel.SUPPORTED ? TernaryLookupKernel.ROW_GRAIN : 4;
     }
 
     @Override

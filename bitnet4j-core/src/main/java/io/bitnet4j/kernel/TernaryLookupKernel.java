@@ -41,6 +41,11 @@ final class TernaryLookupKernel implements MatMulKernel {
     static final TernaryLookupKernel INSTANCE = new TernaryLookupKernel();
     /** Whether this machine runs the kernel: it needs 32 16-bit lanes. */
     static final boolean SUPPORTED = Simd.BITS == 512;
+    /**
+     * Rows per share of a thread: four row blocks, so that every thread's blocks go four at a time (a group of
+     * fewer computes its blocks one by one, at the cost of four).
+     */
+    static final int ROW_GRAIN = 4 * I2SFormat.INTERLEAVED_ROWS;
     /** Tokens from which transposing the file's layout on the fly beats {@link I2SKernel}'s prompt path. */
     static final int MIN_TOKENS_FROM_FILE_LAYOUT = 8;
 
@@ -111,7 +116,7 @@ final class TernaryLookupKernel implements MatMulKernel {
 
     @Override
     public int rowGrain() {
-        return ROWS;
+        return ROW_GRAIN;
     }
 
     @Override
