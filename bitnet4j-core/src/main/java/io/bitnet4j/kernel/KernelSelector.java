@@ -102,6 +102,9 @@ public final class KernelSelector {
         if (type == GgmlType.TQ1_0 && integerActivations) {
             return TQ1Kernel.INSTANCE;
         }
+        if (type == GgmlType.Q6_K && activations == ActivationType.Q8_K && Q6KKernel.SUPPORTED) {
+            return Q6KKernel.INSTANCE;
+        }
         if (type == GgmlType.Q8_0 && activations == ActivationType.Q8_0) {
             return Q8Kernel.INSTANCE;
         }

@@ -121,6 +121,43 @@ class KernelDifferentialTest {
         }
     }
 
+    /**
+     * The Q6_K kernel on random blocks (every 6-bit code, signed sub-block scales, random F16 block scales) against
+     * the reference, bit for bit: its integer sums are exact and its float steps are the reference's.
+     */
+    @org.junit.jupiter.api.Test
+    void q6kKernelEqualsTheReferenceExactly() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q6KKernel.SUPPORTED,
+                "the Q6_K kernel needs 512-bit vectors; this run has " + Simd.BITS);
+        SplittableRandom rng = new SplittableRandom(66);
+        for (int trial = 0; trial < 10; trial++) {
+            int cols = 256 * (1 + rng.nextInt(12));
+            int rows = 1 + rng.nextInt(37);
+            int tokens = 1 + rng.nextInt(4);
+            byte[] bytes = new byte[rows * cols / 256 * 210];
+            for (int i = 0; i < bytes.length; i++) {
+                bytes[i] = (byte) rng.nextInt(256);
+            }
+            for (int block = 0; block < bytes.length / 210; block++) {
+                short d = Float.floatToFloat16((float) (rng.nextDouble(0.5, 2) / 256));
+                bytes[block * 210 + 208] = (byte) d;
+                bytes[block * 210 + 209] = (byte) (d >> 8);
+            }
+            int offset = 1 + 2 * rng.nextInt(20);
+            MemorySegment data = arena.allocate(bytes.length + offset).asSlice(offset, bytes.length);
+            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, data, 0, bytes.length);
+            WeightMatrix w = WeightMatrix.of(new Tensor("q6k", GgmlType.Q6_K, new long[] {cols, rows}, data),
+                    I2SFormat.I2S_128);
+            Activations x = activations(ActivationType.Q8_K, cols, tokens, rng, trial % 3 == 0);
+            float[] expected = multiply(w, x, KernelSelector.scalar(), 1);
+            assertThat(KernelSelector.fastest().forMatrix(w, ActivationType.Q8_K)).isSameAs(Q6KKernel.INSTANCE);
+            for (int threads = 1; threads <= 2; threads++) {
+                assertThat(multiply(w, x, KernelSelector.fastest(), threads))
+                        .as("Q6_K %dx%d, %d tokens, %d threads", rows, cols, tokens, threads).containsExactly(expected);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource({"F16", "F32", "Q8_0"})
     void floatKernelsAgreeWithTheReferenceWithinRounding(GgmlType type) {
