@@ -60,8 +60,9 @@ final class ModelOptions {
     boolean scalarKernels;
 
     @Option(names = "--head-type", paramLabel = "TYPE", description = "re-quantize the output head at load: q8_0 "
-            + "(about twice as fast to read as the F16 head of BitNet b1.58 2B-4T; logits change slightly), f16, "
-            + "f32 (default: as stored)")
+            + "(about twice as fast to read as the F16 head of BitNet b1.58 2B-4T; logits change slightly), q6_k "
+            + "(as llama-quantize --token-embedding-type q6_k, byte for byte; smaller still, a few seconds to "
+            + "quantize), f16, f32 (default: as stored)")
     String headType;
 
     @Option(names = "--repack", description = "repack weights at load into the layout the kernels like best, exact "
@@ -110,9 +111,9 @@ final class ModelOptions {
                 case "q8_0" -> io.bitnet4j.gguf.GgmlType.Q8_0;
                 case "f16" -> io.bitnet4j.gguf.GgmlType.F16;
                 case "f32" -> io.bitnet4j.gguf.GgmlType.F32;
-                case "q6_k" -> throw BitnetException.unsupported("--head-type q6_k is not implemented yet (no Q6_K "
-                        + "quantizer); use q8_0");
-                default -> throw BitnetException.usage("--head-type must be q8_0, f16 or f32, got '" + headType + "'");
+                case "q6_k" -> io.bitnet4j.gguf.GgmlType.Q6_K;
+                default -> throw BitnetException.usage("--head-type must be q8_0, q6_k, f16 or f32, got '" + headType
+                        + "'");
             };
         }
         boolean interleave = repack && !scalarKernels && KernelSelector.interleavedTernarySupported();

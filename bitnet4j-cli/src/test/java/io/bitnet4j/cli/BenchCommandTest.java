@@ -41,6 +41,9 @@ class BenchCommandTest {
         Cli.Result r = Cli.run("bench", "-m", model, "-p", "0", "-n", "2", "-r", "1", "-t", "1", "--head-type", "q8_0")
                 .succeeds();
         assertThat(r.out()).contains("| I2_S + F16, head Q8_0 ");
+        Cli.Result q6k = Cli.run("bench", "-m", model, "-p", "0", "-n", "2", "-r", "1", "-t", "1", "--head-type",
+                "q6_k").succeeds();
+        assertThat(q6k.out()).contains("| I2_S + F16, head Q6_K ");
     }
 
     @Test

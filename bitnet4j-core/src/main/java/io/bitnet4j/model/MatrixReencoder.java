@@ -15,8 +15,8 @@ import java.util.stream.IntStream;
 /**
  * Re-encodes a weight matrix at load into memory owned by the model, row by row on all cores. Used for
  * {@code --head-type} (the tied F16 embedding of BitNet b1.58 2B-4T is over half of the bytes read per generated
- * token, and Q8_0 halves them; the input embedding keeps the file's exact values; logits move by the quantization
- * error) and for {@code --repack} (TQ1_0 to TQ2_0, exact: the same ternary values and block scales; I2S-128 and
+ * token, and Q8_0 halves them, Q6_K takes 41 % of them as bitnet.cpp's Q6_K-embedding files do; the input
+ * embedding keeps the file's exact values; logits move by the quantization error) and for {@code --repack} (TQ1_0 to TQ2_0, exact: the same ternary values and block scales; I2S-128 and
  * TQ2_0 to their 32-row interleaved layouts, the same bytes in another order).
  */
 final class MatrixReencoder {
@@ -54,9 +54,10 @@ final class MatrixReencoder {
     }
 
     static WeightMatrix requantize(WeightMatrix head, GgmlType type, Arena arena) {
-        if (type != GgmlType.Q8_0 && type != GgmlType.F16 && type != GgmlType.F32 && type != GgmlType.TQ2_0) {
+        if (type != GgmlType.Q8_0 && type != GgmlType.Q6_K && type != GgmlType.F16 && type != GgmlType.F32
+                && type != GgmlType.TQ2_0) {
             throw BitnetException.unsupported("--head-type " + type.name().toLowerCase(java.util.Locale.ROOT)
-                    + " is not supported (q8_0, f16 or f32)");
+                    + " is not supported (q8_0, q6_k, f16 or f32)");
         }
         WeightFormat source = head.format();
         WeightFormat target = WeightFormats.of(type);

@@ -19,6 +19,8 @@ public final class Q6_KFormat extends BlockFormat {
     private static final int QH = 128;
     private static final int SCALES = 192;
     private static final int D = 208;
+    /** ggml's threshold below which a group counts as all zero. */
+    private static final float GROUP_MAX_EPS = 1e-15f;
     /** The generic reference keeps 8 partial sums, lane l taking elements ≡ l (mod 8). */
     private static final int LANES = 8;
 
@@ -97,5 +99,128 @@ public final class Q6_KFormat extends BlockFormat {
             sumf += sums[l];
         }
         return sumf;
+    }
+
+    @Override
+    public boolean canEncode() {
+        return true;
+    }
+
+    /**
+     * ggml's {@code quantize_row_q6_K_ref}, which {@code llama-quantize} uses without an importance matrix: each
+     * sub-block of 16 gets a float scale from {@link #subBlockScale}; the block's d is the scale of largest magnitude
+     * over −128 (stored as F16); sub-block scales become {@code min(127, round(scale·(−128/maxScale)))}; the codes
+     * are requantized against {@code d·scale} and clamped to −32..31. Every step in float, as the C code.
+     */
+    @Override
+    public byte[] encode(float[] values, long[] shape) {
+        checkEncodable(values, shape);
+        byte[] out = newBlocks(values);
+        int[] codes = new int[BLOCK];
+        float[] scales = new float[BLOCK / 16];
+        for (int b = 0; b < values.length / BLOCK; b++) {
+            int x = b * BLOCK;
+            int o = b * BLOCK_BYTES;
+            float maxScale = 0;
+            float maxAbsScale = 0;
+            for (int sub = 0; sub < BLOCK / 16; sub++) {
+                float scale = subBlockScale(values, x + 16 * sub, codes, 16 * sub);
+                scales[sub] = scale;
+                if (Math.abs(scale) > maxAbsScale) {
+                    maxAbsScale = Math.abs(scale);
+                    maxScale = scale;
+                }
+            }
+            if (maxAbsScale < GROUP_MAX_EPS) {
+                continue;
+            }
+            float iscale = -128f / maxScale;
+            putF16(out, o + D, 1 / iscale);
+            float d = Float.float16ToFloat(Float.floatToFloat16(1 / iscale));
+            for (int sub = 0; sub < BLOCK / 16; sub++) {
+                int scale = Math.min(127, nearestInt(iscale * scales[sub]));
+                out[o + SCALES + sub] = (byte) scale;
+                float ds = d * (byte) scale;
+                if (ds == 0) {
+                    continue;
+                }
+                for (int i = 0; i < 16; i++) {
+                    codes[16 * sub + i] = Math.max(-32, Math.min(31, nearestInt(values[x + 16 * sub + i] / ds))) + 32;
+                }
+            }
+            for (int half = 0; half < 2; half++) {
+                for (int l = 0; l < 32; l++) {
+                    int j = 128 * half + l;
+                    out[o + 64 * half + l] = (byte) ((codes[j] & 0xF) | ((codes[j + 64] & 0xF) << 4));
+                    out[o + 64 * half + l + 32] = (byte) ((codes[j + 32] & 0xF) | ((codes[j + 96] & 0xF) << 4));
+                    out[o + QH + 32 * half + l] = (byte) ((codes[j] >> 4) | ((codes[j + 32] >> 4) << 2)
+                            | ((codes[j + 64] >> 4) << 4) | ((codes[j + 96] >> 4) << 6));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * ggml's {@code make_qx_quants(16, 32, x, L, 1, NULL)}: codes {@code L = clamp(round(x·iscale), −32, 31) + 32}
+     * for iscale = −32/max (max: the element of largest magnitude), weights w = x², the least-squares scale
+     * Σwxl/Σwl², then 18 more iscales −(32 + 0.1·is)/max (is = −9..9, not 0), keeping the one whose codes give the
+     * larger (Σwxl)²/Σwl². Returns the scale; an all-zero sub-block gets codes 0 and scale 0.
+     */
+    private static float subBlockScale(float[] x, int from, int[] codes, int at) {
+        float max = 0;
+        float amax = 0;
+        for (int i = 0; i < 16; i++) {
+            float ax = Math.abs(x[from + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[from + i];
+            }
+        }
+        if (amax < GROUP_MAX_EPS) {
+            Arrays.fill(codes, at, at + 16, 0);
+            return 0f;
+        }
+        float iscale = -32f / max;
+        float sumlx = 0;
+        float suml2 = 0;
+        for (int i = 0; i < 16; i++) {
+            float v = x[from + i];
+            int l = Math.max(-32, Math.min(31, nearestInt(iscale * v)));
+            codes[at + i] = l + 32;
+            float w = v * v;
+            sumlx = Math.fma(w * v, l, sumlx);
+            suml2 = Math.fma(w * l, l, suml2);
+        }
+        float scale = suml2 != 0 ? sumlx / suml2 : 0f;
+        float best = scale * sumlx;
+        for (int is = -9; is <= 9; is++) {
+            if (is == 0) {
+                continue;
+            }
+            iscale = -Math.fma(0.1f, is, 32f) / max;
+            sumlx = 0;
+            suml2 = 0;
+            for (int i = 0; i < 16; i++) {
+                float v = x[from + i];
+                int l = Math.max(-32, Math.min(31, nearestInt(iscale * v)));
+                float w = v * v;
+                sumlx = Math.fma(w * v, l, sumlx);
+                suml2 = Math.fma(w * l, l, suml2);
+            }
+            if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+                for (int i = 0; i < 16; i++) {
+                    codes[at + i] = Math.max(-32, Math.min(31, nearestInt(iscale * x[from + i]))) + 32;
+                }
+                scale = sumlx / suml2;
+                best = scale * sumlx;
+            }
+        }
+        return scale;
+    }
+
+    /** ggml's {@code nearest_int}: round half to even (exact for |v| < 2^22, all that quantizing needs). */
+    private static int nearestInt(float v) {
+        return (int) Math.rint(v);
     }
 }

@@ -105,6 +105,48 @@ class BlockFormatsTest {
         assertThat(decoded[255]).isEqualTo(0.5f * 8 * -32);
     }
 
+    /**
+     * The Q6_K quantizer writes llama-quantize's bytes: {@code llama-quantize --token-embedding-type q6_k
+     * tiny-b158-f32.gguf out.gguf F16} (bitnet.cpp ygqdan/BitNet-linux@6d113cd, clang 14, x86 with FMA) turned the
+     * refdata token embedding into a Q6_K tensor whose 67,200 bytes have the SHA-256 below. (Checked also on all
+     * 128,256 rows of a 2B-4T-shaped embedding: identical.)
+     */
+    @Test
+    void q6_KEncoderWritesLlamaQuantizesBytes() throws Exception {
+        java.nio.file.Path file = io.bitnet4j.testing.TestFiles.shared("refdata/bitnet-b1.58/tiny-b158-f32.gguf");
+        try (io.bitnet4j.gguf.GgufFile gguf = io.bitnet4j.gguf.GgufFile.open(file)) {
+            Tensor embedding = Tensor.of(gguf, "token_embd.weight");
+            float[] values = F32Format.INSTANCE.decodeAll(embedding);
+            byte[] bytes = Q6_KFormat.INSTANCE.encode(values, embedding.shape());
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+            assertThat(java.util.HexFormat.of().formatHex(digest))
+                    .isEqualTo("d31ed3c3701e1d813cf715aed9b197ae6d9a4c1d5e3d76ba643bc8c64ad6638a");
+        }
+    }
+
+    /** Q6_K round trip on random data: within 2 % RMS of the values; an all-zero block is all zero bytes. */
+    @Test
+    void q6_KEncoderRoundTripsWithinItsPrecision() {
+        Random random = new Random(6);
+        float[] values = new float[4 * 256];
+        for (int i = 0; i < 3 * 256; i++) {
+            values[i] = (float) random.nextGaussian() * (i < 256 ? 0.01f : 3f);
+        }
+        long[] shape = {256, 4};
+        byte[] bytes = Q6_KFormat.INSTANCE.encode(values, shape);
+        float[] decoded = TestTensors.decodeAll(Q6_KFormat.INSTANCE, GgmlType.Q6_K, shape, bytes);
+        for (int block = 0; block < 3; block++) {
+            double error = 0;
+            double energy = 0;
+            for (int i = block * 256; i < block * 256 + 256; i++) {
+                error += (decoded[i] - values[i]) * (double) (decoded[i] - values[i]);
+                energy += values[i] * (double) values[i];
+            }
+            assertThat(Math.sqrt(error / energy)).as("block %d", block).isLessThan(0.02);
+        }
+        assertThat(Arrays.copyOfRange(bytes, 3 * 210, 4 * 210)).containsOnly((byte) 0);
+    }
+
     @Test
     void iq2_sHandBuiltBlock() {
         byte[] block = new byte[82];
