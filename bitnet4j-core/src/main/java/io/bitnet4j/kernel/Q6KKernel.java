@@ -100,7 +100,8 @@ final class Q6KKernel implements MatMulKernel {
                 ShortVector p0 = low.and((short) 15).or(top.and((short) 3).lanewise(VectorOperators.LSHL, 4))
                         .sub((short) 32).mul(ShortVector.fromArray(SHORTS, q, xb));
                 ShortVector p1 = high.and((short) 15).or(top.lanewise(VectorOperators.LSHR, 2).and((short) 3)
-                        .lanewise(VectorOperators.LSHL, 4)).sub((short) 32).mul(ShortVector.fromArray(SHORTS, q, xb + 32));
+                        .lanewise(VectorOperators.LSHL, 4)).sub((short) 32)
+                        .mul(ShortVector.fromArray(SHORTS, q, xb + 32));
                 ShortVector p2 = low.lanewise(VectorOperators.LSHR, 4).or(top.lanewise(VectorOperators.LSHR, 4)
                         .and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32)
                         .mul(ShortVector.fromArray(SHORTS, q, xb + 64));

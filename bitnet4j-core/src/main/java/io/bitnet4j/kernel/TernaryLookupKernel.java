@@ -20,9 +20,9 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Ternary weights (I2_S, TQ2_0) times int8 activations by table lookup, on 32 rows at once. A 16-bit word of
  * either packing holds eight 2-bit codes of one row ({@link Packing} says which columns); in the
- * {@link I2SFormat#I2S_128_ROWS_32} layout one 512-bit load holds that word for 32 consecutive rows. For each word position and token, three tables hold every possible partial sum
- * {@code Σ (c−1)·q}: bits 0-5 of the word (three columns, 64 entries), bits 6-11 (three columns, 64 entries) and
- * bits 12-15 (two columns, 16 entries). A permute ({@code selectFrom}: vpermi2w / vpermw) looks up all 32 rows
+ * {@link I2SFormat#I2S_128_ROWS_32} layout one 512-bit load holds that word for 32 consecutive rows. For each word
+ * position and token, three tables hold every possible partial sum {@code Σ (c−1)·q}: bits 0-5 of the word (three
+ * columns, 64 entries), bits 6-11 (three columns, 64 entries) and bits 12-15 (two columns, 16 entries). A permute ({@code selectFrom}: vpermi2w / vpermw) looks up all 32 rows
  * at once, so eight multiply-adds per row cost three permutes and three adds. Sums stay in 16-bit lanes for 128
  * columns (at most 16·8·2·127 = 32512, even for the code 3 that no file holds) and are then widened to ints.
  *
@@ -121,7 +121,7 @@ final class TernaryLookupKernel implements MatMulKernel {
 
     @Override
     public String describe() {
-        return "I2_S lookup, 32 rows";
+        return "ternary lookup, 32 rows";
     }
 
     /**
@@ -155,8 +155,9 @@ final class TernaryLookupKernel implements MatMulKernel {
      * The sums over words {@code [firstWord, endWord)} (whose tables start at {@code tables[tableOffset]}) of row
      * blocks {@code block + i·blockStride} for i = 0..3 into {@code sums[32i ..]}, in
      * {@linkplain #sumIndex lane-pair order} (with a stride of 0, one block four times). The 16-bit sums are
-     * widened by reading lane pairs as ints, as {@link TernaryLanes#sum} does. Every vector stays inside this method: C2 inlines no further here, and a vector passed
-     * to or returned from a call that is not inlined is allocated on the heap.
+     * widened by reading lane pairs as ints, as {@link TernaryLanes#sum} does. Every vector stays inside this
+     * method: C2 inlines no further here, and a vector passed to or returned from a call that is not inlined is
+     * allocated on the heap.
      */
     private static void fourBlocks(MemorySegment data, int words, int block, int blockStride, int firstWord,
                                    int endWord, short[] tables, int tableOffset, int[] sums) {
@@ -343,47 +344,46 @@ final class TernaryLookupKernel implements MatMulKernel {
         MemorySegment data = w.tensor().data();
         int k = w.cols();
         int words = k / 8;
-        int scaleBlocks = k / 256;
         long scalesAt = TQ2_0Format.interleavedScalesOffset(w.tensor());
-        boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
         short[] tables = s.tables(words);
         buildTables(x.wide(), 0, 0, words, Packing.TQ2, tables, 0);
-        int[] blockSums = s.blockSums;
-        float[] sumf = s.floatSums(4 * ROWS);
         int firstBlock = rowStart / ROWS;
         int blocks = (rowEnd - rowStart) / ROWS;
         int quarter = blocks / 4;
-        for (int i = 0; i < (quarter > 0 ? quarter : blocks); i++) {
-            int block = firstBlock + i;
-            int stride = quarter > 0 ? quarter : 0;
-            int count = quarter > 0 ? 4 : 1;
-            java.util.Arrays.fill(sumf, 0, 4 * ROWS, 0f);
-            for (int b = 0; b < scaleBlocks; b++) {
-                fourBlocks(data, words, block, stride, 32 * b, 32 * b + 32, tables, 32 * b * TABLE, blockSums);
-                float activationScale = perBlock ? x.scales()[b] : 1f;
-                for (int j = 0; j < count; j++) {
-                    long halves = scalesAt + 2L * (((long) (block + j * stride) * scaleBlocks + b) * ROWS);
-                    foldBlockHalves(blockSums, sumf, j * ROWS, data, halves, activationScale, perBlock);
-                }
-            }
+        for (int i = 0; i < quarter; i++) {
+            tq2RowBlocks(data, scalesAt, words, firstBlock + i, quarter, 4, tables, x, out, s);
+        }
+        for (int block = firstBlock + 4 * quarter; block < firstBlock + blocks; block++) {
+            tq2RowBlocks(data, scalesAt, words, block, 0, 1, tables, x, out, s);
+        }
+    }
+
+    /**
+     * {@code count} row blocks {@code block + j·stride} of one token's TQ2_0 product: each 256-column block's integer
+     * sums (four row blocks per {@link #fourBlocks}; with a stride of 0 the one block is computed four times) folded
+     * with that block's scales (at byte {@code scalesAt} of the {@link TQ2_0Format#ROWS_32} layout), then written to
+     * {@code out}.
+     */
+    private static void tq2RowBlocks(MemorySegment data, long scalesAt, int words, int block, int stride, int count,
+                                     short[] tables, Activations x, float[] out, Scratch s) {
+        int scaleBlocks = words / 32;
+        boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
+        int[] blockSums = s.blockSums;
+        float[] sumf = s.floatSums(4 * ROWS);
+        java.util.Arrays.fill(sumf, 0, 4 * ROWS, 0f);
+        for (int b = 0; b < scaleBlocks; b++) {
+            fourBlocks(data, words, block, stride, 32 * b, 32 * b + 32, tables, 32 * b * TABLE, blockSums);
+            float activationScale = perBlock ? x.scales()[b] : 1f;
             for (int j = 0; j < count; j++) {
-                int first = (block + j * stride) * ROWS;
-                for (int lane = 0; lane < ROWS; lane++) {
-                    float sum = sumf[j * ROWS + sumIndex(lane)];
-                    out[first + lane] = perBlock ? sum : sum / x.scales()[0];
-                }
+                long halves = scalesAt + 2L * (((long) (block + j * stride) * scaleBlocks + b) * ROWS);
+                foldBlockHalves(blockSums, sumf, j * ROWS, data, halves, activationScale, perBlock);
             }
         }
-        for (int block = firstBlock + 4 * quarter; quarter > 0 && block < firstBlock + blocks; block++) {
-            java.util.Arrays.fill(sumf, 0, ROWS, 0f);
-            for (int b = 0; b < scaleBlocks; b++) {
-                fourBlocks(data, words, block, 0, 32 * b, 32 * b + 32, tables, 32 * b * TABLE, blockSums);
-                long halves = scalesAt + 2L * (((long) block * scaleBlocks + b) * ROWS);
-                foldBlockHalves(blockSums, sumf, 0, data, halves, perBlock ? x.scales()[b] : 1f, perBlock);
-            }
+        for (int j = 0; j < count; j++) {
+            int first = (block + j * stride) * ROWS;
             for (int lane = 0; lane < ROWS; lane++) {
-                float sum = sumf[sumIndex(lane)];
-                out[block * ROWS + lane] = perBlock ? sum : sum / x.scales()[0];
+                float sum = sumf[j * ROWS + sumIndex(lane)];
+                out[first + lane] = perBlock ? sum : sum / x.scales()[0];
             }
         }
     }

@@ -16,8 +16,9 @@ import java.util.stream.IntStream;
  * Re-encodes a weight matrix at load into memory owned by the model, row by row on all cores. Used for
  * {@code --head-type} (the tied F16 embedding of BitNet b1.58 2B-4T is over half of the bytes read per generated
  * token, and Q8_0 halves them, Q6_K takes 41 % of them as bitnet.cpp's Q6_K-embedding files do; the input
- * embedding keeps the file's exact values; logits move by the quantization error) and for {@code --repack} (TQ1_0 to TQ2_0, exact: the same ternary values and block scales; I2S-128 and
- * TQ2_0 to their 32-row interleaved layouts, the same bytes in another order).
+ * embedding keeps the file's exact values; logits move by the quantization error) and for {@code --repack}
+ * (TQ1_0 to TQ2_0, exact: the same ternary values and block scales; I2S-128 and TQ2_0 to their 32-row interleaved
+ * layouts, the same bytes in another order).
  */
 final class MatrixReencoder {
     private MatrixReencoder() {

@@ -29,11 +29,6 @@ public final class TQ2_0Format extends TernaryBlockFormat {
         this.interleaved = interleaved;
     }
 
-    /** Whether rows are interleaved in blocks of 32 ({@link #ROWS_32}). */
-    public boolean interleaved() {
-        return interleaved;
-    }
-
     /**
      * Copies a TQ2_0 tensor into {@code target} (as many bytes as the tensor) in the {@link #ROWS_32} layout, on all
      * cores, and returns the new tensor. Its row count must be a multiple of 32.
@@ -135,7 +130,8 @@ public final class TQ2_0Format extends TernaryBlockFormat {
     @Override
     public byte[] encode(float[] values, long[] shape) {
         if (interleaved) {
-            throw new UnsupportedOperationException("the interleaved TQ2_0 layout is made by interleave(), not encoded");
+            throw new UnsupportedOperationException(
+                    "the interleaved TQ2_0 layout is made by interleave(), not encoded");
         }
         return super.encode(values, shape);
     }
