@@ -25,6 +25,20 @@ final class FloatLanes {
         return VectorShuffle.fromOp(FLOATS, lane -> distance < LANES ? lane ^ distance : lane);
     }
 
+    /**
+     * The same sum of the {@code LANES} floats at {@code lanes[from]} (a vector stored there), in the same order: for
+     * kernels whose vectors would otherwise stay live across several inlined sums, which past C2's inlining budget
+     * turns into heap-allocated vectors.
+     */
+    static float sum(float[] lanes, int from) {
+        for (int distance = LANES / 2; distance >= 1; distance /= 2) {
+            for (int i = from; i < from + distance; i++) {
+                lanes[i] += lanes[i + distance];
+            }
+        }
+        return lanes[from];
+    }
+
     static float sum(FloatVector v) {
         if (LANES > 8) {
             v = v.add(v.rearrange(SWAP_8));

@@ -209,6 +209,39 @@ class KernelDifferentialTest {
         assertThat(out[1]).isNaN();
     }
 
+    /**
+     * Weights and activations at the ends of the F16 range (the largest finite half, subnormal halves, activations of
+     * ±65504 and ±2^-24): the four-row path moves the weights' rebiasing by 2^112 onto the activations, which must
+     * neither overflow nor lose bits there.
+     */
+    @org.junit.jupiter.api.Test
+    void f16KernelIsExactAtTheEndsOfTheHalfRange() {
+        int cols = 96;
+        int rows = 8;
+        float[] extremes = {65504f, -65504f, 0x1p-24f, -0x1p-24f, 0x1.ff8p-15f, 1f, -0.5f, 0f};
+        float[] values = new float[rows * cols];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = extremes[(i * 7 + i / cols) % extremes.length];
+        }
+        WeightMatrix w = matrix(GgmlType.F16, values, cols, rows, new SplittableRandom(3));
+        Activations x = new Activations(ActivationType.F16, cols, 1);
+        for (int c = 0; c < cols; c++) {
+            x.values()[c] = c % 2 == 0 ? extremes[(c / 2) % extremes.length] * 0x1p-32f : extremes[(c / 2) % 4];
+        }
+        x.setTokens(1);
+        float[] expected = multiply(w, x, KernelSelector.scalar(), 1);
+        float[] actual = multiply(w, x, KernelSelector.fastest(), 1);
+        for (int r = 0; r < rows; r++) {
+            double magnitude = 0;
+            for (int c = 0; c < cols; c++) {
+                magnitude += Math.abs((double) values[r * cols + c] * x.values()[c]);
+            }
+            assertThat((double) actual[r]).as("row %d", r)
+                    .isCloseTo(expected[r], org.assertj.core.data.Offset.offset(1e-6 * magnitude + 1e-30));
+            assertThat(Float.isFinite(actual[r])).as("row %d is finite", r).isEqualTo(Float.isFinite(expected[r]));
+        }
+    }
+
     /** Encodes {@code values} and places the bytes at an odd offset inside a larger segment. */
     private static WeightMatrix matrix(GgmlType type, float[] values, int cols, int rows, SplittableRandom rng) {
         WeightFormat format = WeightFormats.of(type);
