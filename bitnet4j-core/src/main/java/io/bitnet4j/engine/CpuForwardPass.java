@@ -48,6 +48,7 @@ public final class CpuForwardPass implements ForwardPass {
     private final float[] gate;       // [T][F]
     private final float[] up;         // [T][F]
     private final AttentionTask attentionTask;
+    private final TokenRowsTask tokenRowsTask = new TokenRowsTask();
 
     public CpuForwardPass(Model model, InferenceOptions options) {
         this.c = model.config();
@@ -58,7 +59,7 @@ public final class CpuForwardPass implements ForwardPass {
         KernelSelector kernels = options.scalarKernels() ? KernelSelector.scalar() : KernelSelector.fastest();
         this.matmul = new MatMul(pool, kernels);
         this.attention = kernels.attention();
-        this.preparer = new ActivationPreparer(maxBatch, kernels);
+        this.preparer = new ActivationPreparer(maxBatch, kernels, pool);
         int context = options.effectiveContext(c.contextLength());
         this.rope = new RopeTable(c.ropeDims(), c.headDim(), c.architecture().ropeStyle() == Architecture.RopeStyle.NEOX,
                 c.ropeFreqBase(), c.ropeFreqScale(), context);
@@ -171,7 +172,7 @@ public final class CpuForwardPass implements ForwardPass {
         project(lw.wUp(), x, up, scaleOf(lw, 5), null, n);
         x = prepare(lw.wGate(), normed, d, n, x);
         project(lw.wGate(), x, gate, scaleOf(lw, 4), null, n);
-        gateActivation(n * f);
+        gateActivation(n);
         if (lw.ffnSubNorm() != null) {
             normalize(gate, f, n, lw.ffnSubNorm(), gate);
         }
@@ -199,9 +200,9 @@ public final class CpuForwardPass implements ForwardPass {
 
     /** RMSNorm of each of n rows of length len. */
     private void normalize(float[] in, int len, int n, float[] weight, float[] out) {
-        for (int t = 0; t < n; t++) {
-            RmsNorm.apply(in, t * len, len, weight, c.rmsEpsilon(), out, t * len);
-        }
+        tokenRowsTask.normalize(in, len, weight, out);
+        pool.parallelFor(n, tokenRowsTask);
+        tokenRowsTask.clear();
     }
 
     /** The input rows prepared for w's activation type, reusing {@code previous} when it already is. */
@@ -240,13 +241,9 @@ public final class CpuForwardPass implements ForwardPass {
 
     /** RoPE on q and k of each token at its position, then k and v into the cache. */
     private void rotateAndCache(int layer, KvCache cache, int n, int startPos) {
-        int kvDim = c.kvDim();
-        for (int t = 0; t < n; t++) {
-            int pos = startPos + t;
-            rope.apply(q, t * c.queryDim(), c.headCount(), pos);
-            rope.apply(k, t * kvDim, c.headCountKv(), pos);
-            cache.store(layer, pos, k, t * kvDim, v, t * kvDim);
-        }
+        tokenRowsTask.rotateAndCache(cache, layer, startPos);
+        pool.parallelFor(n, tokenRowsTask);
+        tokenRowsTask.clear();
     }
 
     /** Causal grouped-query attention of every (token, head), split across threads. */
@@ -256,16 +253,23 @@ public final class CpuForwardPass implements ForwardPass {
         attentionTask.clear();
     }
 
-    /** gate = act(gate) ⊙ up: relu² or SiLU. */
-    private void gateActivation(int count) {
+    /** gate = act(gate) ⊙ up: relu² or SiLU, tokens split across threads. */
+    private void gateActivation(int n) {
+        tokenRowsTask.activate();
+        pool.parallelFor(n, tokenRowsTask);
+        tokenRowsTask.clear();
+    }
+
+    /** act(gate) ⊙ up over {@code gate[from, to)}, a whole number of token rows. */
+    private void activateRows(int from, int to) {
         if (c.activation() == Architecture.Activation.RELU_SQUARED) {
-            for (int i = 0; i < count; i++) {
+            for (int i = from; i < to; i++) {
                 float r = Math.max(gate[i], 0f);
                 gate[i] = r * r * up[i];
             }
         } else {
             int f = c.feedForwardLength();
-            for (int row = 0; row < count; row += f) {
+            for (int row = from; row < to; row += f) {
                 int grouped = f & ~(GgmlMath.LANES - 1);
                 for (int i = row; i < row + grouped; i++) {
                     gate[i] = GgmlMath.silu(gate[i]) * up[i];
@@ -319,6 +323,75 @@ public final class CpuForwardPass implements ForwardPass {
     }
 
     /** One (token, head) of attention per work item, with per-worker scratch. */
+    /**
+     * The per-token steps between matrix products (RMSNorm, the gated activation, RoPE and the cache store),
+     * tokens split across threads: each token's row is computed as on one thread, so results do not depend on the
+     * thread count.
+     */
+    private final class TokenRowsTask implements WorkerPool.RangeTask {
+        private enum Step { NORMALIZE, ACTIVATE, ROTATE_AND_CACHE }
+
+        private Step step;
+        private float[] in;
+        private int len;
+        private float[] weight;
+        private float[] out;
+        private KvCache cache;
+        private int layer;
+        private int startPos;
+
+        /** RMSNorm of each token's row of {@code in} (rows of {@code len}) times {@code weight}, into {@code out}. */
+        void normalize(float[] in, int len, float[] weight, float[] out) {
+            this.step = Step.NORMALIZE;
+            this.in = in;
+            this.len = len;
+            this.weight = weight;
+            this.out = out;
+        }
+
+        /** The gated activation of each token's feed-forward row. */
+        void activate() {
+            this.step = Step.ACTIVATE;
+            this.len = c.feedForwardLength();
+        }
+
+        /** RoPE on each token's q and k, and k and v into the cache at position {@code startPos + t}. */
+        void rotateAndCache(KvCache cache, int layer, int startPos) {
+            this.step = Step.ROTATE_AND_CACHE;
+            this.cache = cache;
+            this.layer = layer;
+            this.startPos = startPos;
+        }
+
+        void clear() {
+            in = null;
+            weight = null;
+            out = null;
+            cache = null;
+        }
+
+        @Override
+        public void run(int worker, int start, int end) {
+            switch (step) {
+                case NORMALIZE -> {
+                    for (int t = start; t < end; t++) {
+                        RmsNorm.apply(in, t * len, len, weight, c.rmsEpsilon(), out, t * len);
+                    }
+                }
+                case ACTIVATE -> activateRows(start * len, end * len);
+                case ROTATE_AND_CACHE -> {
+                    int kvDim = c.kvDim();
+                    for (int t = start; t < end; t++) {
+                        int pos = startPos + t;
+                        rope.apply(q, t * c.queryDim(), c.headCount(), pos);
+                        rope.apply(k, t * kvDim, c.headCountKv(), pos);
+                        cache.store(layer, pos, k, t * kvDim, v, t * kvDim);
+                    }
+                }
+            }
+        }
+    }
+
     private final class AttentionTask implements WorkerPool.RangeTask {
         private final Attention.Scratch[] scratch;   // [worker]
         private KvCache cache;

@@ -34,13 +34,15 @@ class VectorQuantizerTest {
                 java.util.Arrays.fill(x, 0, length, 0f);
             }
             Activations expected = new ActivationPreparer(tokens).prepare(x, length, tokens, type);
-            Activations actual = new ActivationPreparer(tokens, KernelSelector.fastest())
-                    .prepare(x, length, tokens, type);
-            assertThat(actual.quants()).containsExactly(expected.quants());
-            assertThat(actual.scales()).containsExactly(expected.scales());
-            assertThat(actual.sums()).containsExactly(expected.sums());
-            assertThat(actual.wide()).containsExactly(expected.wide());
-            assertThat(actual.blockSums()).containsExactly(expected.blockSums());
+            try (WorkerPool pool = new WorkerPool(1 + trial % 2)) {
+                Activations actual = new ActivationPreparer(tokens, KernelSelector.fastest(), pool)
+                        .prepare(x, length, tokens, type);
+                assertThat(actual.quants()).containsExactly(expected.quants());
+                assertThat(actual.scales()).containsExactly(expected.scales());
+                assertThat(actual.sums()).containsExactly(expected.sums());
+                assertThat(actual.wide()).containsExactly(expected.wide());
+                assertThat(actual.blockSums()).containsExactly(expected.blockSums());
+            }
         }
     }
 }
