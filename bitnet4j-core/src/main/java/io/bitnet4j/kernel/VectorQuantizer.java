@@ -37,16 +37,7 @@ final class VectorQuantizer {
     /** bitnet.cpp's per-token int8 quantization of row {@code x[offset ..]} into token {@code token} of {@code out}. */
     static void quantizeI8Token(float[] x, int offset, Activations out, int token) {
         int n = out.length();
-        FloatVector max = FloatVector.zero(FLOATS);
-        int i = 0;
-        for (; i + LANES <= n; i += LANES) {
-            max = max.max(FloatVector.fromArray(FLOATS, x, offset + i).abs());
-        }
-        float amaxFloat = max.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) {
-            amaxFloat = Math.max(amaxFloat, Math.abs(x[offset + i]));
-        }
-        double amax = Math.max((double) amaxFloat, 1e-5);
+        double amax = Math.max((double) absMax(x, offset, n), 1e-5);
         float scale = (float) (127.0 / amax);
         int sum = quantizeRun(x, offset, n, scale, -128, out.quants(), out.wide(), token * n);
         out.scales()[token] = scale;
@@ -60,11 +51,7 @@ final class VectorQuantizer {
         int blocks = n / 256;
         for (int b = 0; b < blocks; b++) {
             int base = offset + b * 256;
-            FloatVector max = FloatVector.zero(FLOATS);
-            for (int i = 0; i < 256; i += LANES) {
-                max = max.max(FloatVector.fromArray(FLOATS, x, base + i).abs());
-            }
-            float amax = max.reduceLanes(VectorOperators.MAX);
+            float amax = absMax(x, base, 256);
             int q = token * n + b * 256;
             if (amax == 0) {
                 out.scales()[token * blocks + b] = 0;
@@ -92,6 +79,24 @@ final class VectorQuantizer {
             out.scales()[token * blocks + b] = 1 / iscale;
         }
         blockSums(out, token);
+    }
+
+    /**
+     * The largest |x| of {@code x[offset .. offset+n)}, exact. The quantizers keep their vector code in this method
+     * and {@link #quantizeRun}, which take and return scalars only: when C2 compiled a quantizer with that code
+     * inline it ran out of inlining budget in the Vector API's internals and allocated every vector.
+     */
+    private static float absMax(float[] x, int offset, int n) {
+        FloatVector max = FloatVector.zero(FLOATS);
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            max = max.max(FloatVector.fromArray(FLOATS, x, offset + i).abs());
+        }
+        float amax = max.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            amax = Math.max(amax, Math.abs(x[offset + i]));
+        }
+        return amax;
     }
 
     /**

@@ -57,11 +57,21 @@ public final class Q6_KFormat extends BlockFormat {
 
     @Override
     void decodeBlock(MemorySegment data, long offset, float[] out, int outOffset) {
-        int[] q = new int[BLOCK];
-        codes(data, offset, q);
         float d = f16(data, offset + D);
-        for (int e = 0; e < BLOCK; e++) {
-            out[outOffset + e] = d * i8(data, offset + SCALES + e / 16) * q[e];
+        for (int half = 0; half < 2; half++) {
+            long ql = offset + 64L * half;
+            long qh = offset + QH + 32L * half;
+            int base = outOffset + 128 * half;
+            long scales = offset + SCALES + 8 * half;
+            for (int l = 0; l < 32; l++) {
+                int lo = u8(data, ql + l);
+                int hi = u8(data, ql + l + 32);
+                int h = u8(data, qh + l);
+                out[base + l] = d * i8(data, scales + l / 16) * (((lo & 0xF) | ((h & 3) << 4)) - 32);
+                out[base + l + 32] = d * i8(data, scales + 2 + l / 16) * (((hi & 0xF) | (((h >> 2) & 3) << 4)) - 32);
+                out[base + l + 64] = d * i8(data, scales + 4 + l / 16) * (((lo >> 4) | (((h >> 4) & 3) << 4)) - 32);
+                out[base + l + 96] = d * i8(data, scales + 6 + l / 16) * (((hi >> 4) | (((h >> 6) & 3) << 4)) - 32);
+            }
         }
     }
 
