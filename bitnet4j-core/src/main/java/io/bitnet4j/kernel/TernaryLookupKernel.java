@@ -31,11 +31,13 @@ import jdk.incubator.vector.VectorOperators;
  * in block order as {@code TernaryBlockFormat.dot} does. Either way it is bit for bit the reference. Needs 512-bit
  * vectors (a 64-entry table of 16-bit values is two of them).
  *
- * <p>One token (generation) reads the repacked layout straight from memory. Several tokens (prompt processing)
- * take the tokens in tiles of {@value #TILE_TOKENS}: each 128-column chunk builds the tiles' tables once and runs
- * every row block of the thread over them. Weights in the file's layout are first transposed into the repacked
- * layout in per-thread scratch memory, which pays for itself from {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens on.
- * Generation from TQ2_0 stays on {@link TQ2Kernel}: its files have no repacked layout yet.
+ * <p>One token (generation) reads the repacked layout straight from memory, one pass of
+ * {@value I2SFormat#PASS_WORDS} word positions after another, so that the pass's tables stay in the L1 cache.
+ * Several tokens (prompt processing) take the tokens in tiles of {@value #TILE_TOKENS}: each 128-column chunk
+ * builds the tiles' tables once and runs every row block of the thread over them. Weights in the file's layout are
+ * first transposed into per-thread scratch memory (one pass per row), which pays for itself from
+ * {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens on; generation from the file's layout stays on {@link I2SKernel} and
+ * {@link TQ2Kernel}.
  */
 final class TernaryLookupKernel implements MatMulKernel {
     static final TernaryLookupKernel INSTANCE = new TernaryLookupKernel();
@@ -98,11 +100,12 @@ final class TernaryLookupKernel implements MatMulKernel {
         if (w.format() == TQ2_0Format.ROWS_32 && x.tokens() == 1) {
             multiplyTQ2OneToken(w, x, out, rowStart, rowEnd, s);
         } else if (w.format() == TQ2_0Format.ROWS_32) {
-            multiplyTQ2(w.tensor().data(), rowStart / ROWS, null, w, x, out, rowStart, rowEnd, s);
+            multiplyTQ2(w.tensor().data(), rowStart / ROWS, I2SFormat.PASS_WORDS, null, w, x, out, rowStart, rowEnd,
+                    s);
         } else if (x.tokens() == 1) {
             multiplyOneToken(w.tensor().data(), w, x, out, rowStart, rowEnd, s);
         } else {
-            multiplyTokens(w.tensor().data(), rowStart / ROWS, w, x, out, rowStart, rowEnd, s);
+            multiplyTokens(w.tensor().data(), rowStart / ROWS, I2SFormat.PASS_WORDS, w, x, out, rowStart, rowEnd, s);
         }
     }
 
@@ -111,7 +114,7 @@ final class TernaryLookupKernel implements MatMulKernel {
         Scratch s = SCRATCH.get();
         MemorySegment repacked = s.transpose(w.tensor().data(), Packing.I2S, w.cols() / 4, w.cols() / 8, rowStart,
                 rowEnd);
-        multiplyTokens(repacked, 0, w, x, out, rowStart, rowEnd, s);
+        multiplyTokens(repacked, 0, w.cols() / 8, w, x, out, rowStart, rowEnd, s);
     }
 
     @Override
@@ -125,8 +128,10 @@ final class TernaryLookupKernel implements MatMulKernel {
     }
 
     /**
-     * One token: four row blocks at a time, one from each quarter of the thread's blocks (four straight streams
-     * for the hardware prefetcher, sharing each table load), then the blocks left over one at a time.
+     * One token: the token's tables are built once for the whole row, then the thread's row blocks go pass by pass
+     * ({@link I2SFormat#interleavedWord}), four at a time, one from each quarter of the thread's blocks (four
+     * straight streams for the hardware prefetcher, sharing each table load), then the blocks left over one at a
+     * time. The int sums of the passes are added up per row and converted at the end.
      */
     private static void multiplyOneToken(MemorySegment data, WeightMatrix w, Activations x, float[] out,
                                          int rowStart, int rowEnd, Scratch s) {
@@ -135,34 +140,49 @@ final class TernaryLookupKernel implements MatMulKernel {
         buildTables(x.wide(), 0, 0, words, Packing.I2S, tables, 0);
         float actScale = x.scales()[0];
         float weightScale = I2SFormat.scale(w.tensor());
-        int[] sums = s.sums(4 * ROWS);
         int firstBlock = rowStart / ROWS;
-        int quarter = (rowEnd - rowStart) / ROWS / 4;
-        for (int i = 0; i < quarter; i++) {
-            int block = firstBlock + i;
-            fourBlocks(data, words, block, quarter, 0, words, tables, 0, sums);
-            for (int j = 0; j < 4; j++) {
-                scaleInto(sums, j * ROWS, ROWS, actScale, weightScale, out, (block + j * quarter) * ROWS);
+        int blocks = rowEnd / ROWS - firstBlock;
+        int quarter = blocks / 4;
+        int[] sums = s.sums(blocks * ROWS);
+        java.util.Arrays.fill(sums, 0, blocks * ROWS, 0);
+        int[] blockSums = s.blockSums;
+        for (int first = 0; first < words; first += I2SFormat.PASS_WORDS) {
+            int end = Math.min(words, first + I2SFormat.PASS_WORDS);
+            long pass = wordByte(firstBlock, first, words, w.rows(), I2SFormat.PASS_WORDS);
+            long blockBytes = (long) (end - first) * WORD_BYTES;
+            for (int i = 0; i < quarter; i++) {
+                fourBlocks(data, pass + i * blockBytes, quarter * blockBytes, first, end, tables, first * TABLE,
+                        blockSums);
+                for (int j = 0; j < 4; j++) {
+                    addBlockSums(blockSums, j * ROWS, 1, sums, (i + j * quarter) * ROWS);
+                }
+            }
+            for (int block = 4 * quarter; block < blocks; block++) {
+                fourBlocks(data, pass + block * blockBytes, 0, first, end, tables, first * TABLE, blockSums);
+                addBlockSums(blockSums, 0, 1, sums, block * ROWS);
             }
         }
-        for (int block = firstBlock + 4 * quarter; block < rowEnd / ROWS; block++) {
-            fourBlocks(data, words, block, 0, 0, words, tables, 0, sums);
-            scaleInto(sums, 0, ROWS, actScale, weightScale, out, block * ROWS);
+        for (int block = 0; block < blocks; block++) {
+            scaleInto(sums, block * ROWS, ROWS, actScale, weightScale, out, (firstBlock + block) * ROWS);
         }
     }
 
+    /** Byte offset of word {@code word} of the first row of row block {@code block} in an interleaved layout. */
+    private static long wordByte(int block, int word, int words, long rows, int passWords) {
+        return 2 * I2SFormat.interleavedWord((long) block * ROWS, word, words, rows, passWords);
+    }
+
     /**
-     * The sums over words {@code [firstWord, endWord)} (whose tables start at {@code tables[tableOffset]}) of row
-     * blocks {@code block + i·blockStride} for i = 0..3 into {@code sums[32i ..]}, in
-     * {@linkplain #sumIndex lane-pair order} (with a stride of 0, one block four times). The 16-bit sums are
+     * The sums over words {@code [firstWord, endWord)} (whose tables start at {@code tables[tableOffset]}, and which
+     * lie in one pass of the layout) of the four row blocks whose words {@code firstWord} are at bytes
+     * {@code base + i·stride} for i = 0..3 into {@code sums[32i ..]}, in {@linkplain #sumIndex lane-pair order}
+     * (with a stride of 0, one block four times). The 16-bit sums are
      * widened by reading lane pairs as ints, as {@link TernaryLanes#sum} does. Every vector stays inside this
      * method: C2 inlines no further here, and a vector passed to or returned from a call that is not inlined is
      * allocated on the heap.
      */
-    private static void fourBlocks(MemorySegment data, int words, int block, int blockStride, int firstWord,
-                                   int endWord, short[] tables, int tableOffset, int[] sums) {
-        long base = (long) block * words * WORD_BYTES;
-        long stride = (long) blockStride * words * WORD_BYTES;
+    private static void fourBlocks(MemorySegment data, long base, long stride, int firstWord, int endWord,
+                                   short[] tables, int tableOffset, int[] sums) {
         IntVector even0 = IntVector.zero(INTS);
         IntVector odd0 = even0;
         IntVector even1 = even0;
@@ -183,7 +203,7 @@ final class TernaryLookupKernel implements MatMulKernel {
                 ShortVector middle = ShortVector.fromArray(SHORTS, tables, t + 64);
                 ShortVector middleUpper = ShortVector.fromArray(SHORTS, tables, t + 96);
                 ShortVector top = ShortVector.fromArray(SHORTS, tables, t + 128);
-                long at = base + (long) word * WORD_BYTES;
+                long at = base + (long) (word - firstWord) * WORD_BYTES;
                 ShortVector c0 = ShortVector.fromMemorySegment(SHORTS, data, at, LE);
                 ShortVector c1 = ShortVector.fromMemorySegment(SHORTS, data, at + stride, LE);
                 ShortVector c2 = ShortVector.fromMemorySegment(SHORTS, data, at + 2 * stride, LE);
@@ -242,11 +262,11 @@ final class TernaryLookupKernel implements MatMulKernel {
     }
 
     /**
-     * Several tokens: rows {@code [rowStart, rowEnd)}, whose interleaved words start at block {@code firstBlock}
-     * of {@code data}, for every token of {@code x}, tile by tile.
+     * Several tokens: rows {@code [rowStart, rowEnd)}, whose interleaved words (in passes of {@code passWords})
+     * start at block {@code firstBlock} of {@code data}, for every token of {@code x}, tile by tile.
      */
-    private static void multiplyTokens(MemorySegment data, int firstBlock, WeightMatrix w, Activations x,
-                                       float[] out, int rowStart, int rowEnd, Scratch s) {
+    private static void multiplyTokens(MemorySegment data, int firstBlock, int passWords, WeightMatrix w,
+                                       Activations x, float[] out, int rowStart, int rowEnd, Scratch s) {
         int k = w.cols();
         int rows = w.rows();
         int words = k / 8;
@@ -257,7 +277,7 @@ final class TernaryLookupKernel implements MatMulKernel {
             int n = Math.min(TILE_TOKENS, x.tokens() - tile);
             java.util.Arrays.fill(sums, 0, n * blocks * ROWS, 0);
             for (int chunk = 0; chunk < words; chunk += CHUNK_WORDS) {
-                sumChunk(data, firstBlock, words, blocks, chunk, x, tile, n, Packing.I2S, s);
+                sumChunk(data, firstBlock, words, w.rows(), passWords, blocks, chunk, x, tile, n, Packing.I2S, s);
             }
             for (int t = 0; t < n; t++) {
                 float actScale = x.scales()[tile + t];
@@ -283,16 +303,18 @@ final class TernaryLookupKernel implements MatMulKernel {
         MemorySegment repacked = s.transpose(data, Packing.TQ2, rowBytes, w.cols() / 8, rowStart, rowEnd);
         float[] scales = s.blockScales(data, 2L * Packing.TQ2.wordsPerBlock(), ROWS * rowBytes, rowBytes, blockBytes,
                 w.cols() / 256, rowStart, rowEnd);
-        multiplyTQ2(repacked, 0, scales, w, x, out, rowStart, rowEnd, s);
+        multiplyTQ2(repacked, 0, w.cols() / 8, scales, w, x, out, rowStart, rowEnd, s);
     }
 
     /**
-     * TQ2_0 rows {@code [rowStart, rowEnd)} whose interleaved words start at block {@code firstBlock} of
-     * {@code data}, for every token of {@code x}, with their scales as {@link Scratch#blockScales} lays them out, or
-     * (null) read from the {@link TQ2_0Format#ROWS_32} layout of {@code data}.
+     * TQ2_0 rows {@code [rowStart, rowEnd)} whose interleaved words (in passes of {@code passWords}) start at block
+     * {@code firstBlock} of {@code data}, for every token of {@code x}, with their scales as
+     * {@link Scratch#blockScales} lays them out, or (null) read from the {@link TQ2_0Format#ROWS_32} layout of
+     * {@code data}.
      */
-    private static void multiplyTQ2(MemorySegment data, int firstBlock, float[] scales, WeightMatrix w,
-                                    Activations x, float[] out, int rowStart, int rowEnd, Scratch s) {
+    private static void multiplyTQ2(MemorySegment data, int firstBlock, int passWords, float[] scales,
+                                    WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd,
+                                    Scratch s) {
         int k = w.cols();
         int rows = w.rows();
         int words = k / 8;
@@ -307,7 +329,8 @@ final class TernaryLookupKernel implements MatMulKernel {
             for (int b = 0; b < scaleBlocks; b++) {
                 java.util.Arrays.fill(sums, 0, n * blocks * ROWS, 0);
                 for (int chunk = 32 * b; chunk < 32 * b + 32; chunk += CHUNK_WORDS) {
-                    sumChunk(data, firstBlock, words, blocks, chunk, x, tile, n, Packing.TQ2, s);
+                    sumChunk(data, firstBlock, words, w.rows(), passWords, blocks, chunk, x, tile, n, Packing.TQ2,
+                            s);
                 }
                 for (int t = 0; t < n; t++) {
                     float activationScale = perBlock ? x.scales()[(tile + t) * scaleBlocks + b] : 1f;
@@ -318,8 +341,8 @@ final class TernaryLookupKernel implements MatMulKernel {
                         for (int rb = 0; rb < blocks; rb++) {
                             long halves = TQ2_0Format.interleavedScalesOffset(w.tensor())
                                     + 2L * (((long) (firstBlock + rb) * scaleBlocks + b) * ROWS);
-                            foldBlockHalves(sums, sumf, (t * blocks + rb) * ROWS, data, halves, activationScale,
-                                    perBlock);
+                            int at = (t * blocks + rb) * ROWS;
+                            foldBlockHalves(sums, at, sumf, at, data, halves, activationScale, perBlock);
                         }
                     }
                 }
@@ -336,54 +359,66 @@ final class TernaryLookupKernel implements MatMulKernel {
 
     /**
      * One token times TQ2_0 weights in the {@link TQ2_0Format#ROWS_32} layout: the token's tables are built once
-     * for the whole row; four row blocks at a time, one from each quarter of the thread's blocks (as
-     * {@link #multiplyOneToken}), get each 256-column block's integer sums and fold them with the block's scales.
+     * for the whole row; the thread's row blocks go pass by pass (whole 256-column blocks), four at a time, one
+     * from each quarter of the thread's blocks (as {@link #multiplyOneToken}), each 256-column block's integer sums
+     * folded with the block's scales in block order.
      */
     private static void multiplyTQ2OneToken(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd,
                                             Scratch s) {
         MemorySegment data = w.tensor().data();
-        int k = w.cols();
-        int words = k / 8;
-        long scalesAt = TQ2_0Format.interleavedScalesOffset(w.tensor());
+        int words = w.cols() / 8;
+        int scaleBlocks = words / 32;
         short[] tables = s.tables(words);
         buildTables(x.wide(), 0, 0, words, Packing.TQ2, tables, 0);
         int firstBlock = rowStart / ROWS;
-        int blocks = (rowEnd - rowStart) / ROWS;
+        int blocks = rowEnd / ROWS - firstBlock;
         int quarter = blocks / 4;
-        for (int i = 0; i < quarter; i++) {
-            tq2RowBlocks(data, scalesAt, words, firstBlock + i, quarter, 4, tables, x, out, s);
+        float[] sumf = s.floatSums(blocks * ROWS);
+        java.util.Arrays.fill(sumf, 0, blocks * ROWS, 0f);
+        int passBlocks = I2SFormat.PASS_WORDS / 32;
+        for (int first = 0; first < scaleBlocks; first += passBlocks) {
+            int end = Math.min(scaleBlocks, first + passBlocks);
+            for (int i = 0; i < quarter; i++) {
+                tq2RowBlocks(w, firstBlock, i, quarter, 4, first, end, tables, x, sumf, s);
+            }
+            for (int block = 4 * quarter; block < blocks; block++) {
+                tq2RowBlocks(w, firstBlock, block, 0, 1, first, end, tables, x, sumf, s);
+            }
         }
-        for (int block = firstBlock + 4 * quarter; block < firstBlock + blocks; block++) {
-            tq2RowBlocks(data, scalesAt, words, block, 0, 1, tables, x, out, s);
+        boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
+        for (int block = 0; block < blocks; block++) {
+            for (int lane = 0; lane < ROWS; lane++) {
+                float sum = sumf[block * ROWS + sumIndex(lane)];
+                out[(firstBlock + block) * ROWS + lane] = perBlock ? sum : sum / x.scales()[0];
+            }
         }
     }
 
     /**
-     * {@code count} row blocks {@code block + j·stride} of one token's TQ2_0 product: each 256-column block's integer
-     * sums (four row blocks per {@link #fourBlocks}; with a stride of 0 the one block is computed four times) folded
-     * with that block's scales (at byte {@code scalesAt} of the {@link TQ2_0Format#ROWS_32} layout), then written to
-     * {@code out}.
+     * 256-column blocks {@code [firstScaleBlock, endScaleBlock)} of {@code count} row blocks
+     * {@code firstBlock + block + j·stride} of one token's TQ2_0 product: each 256-column block's integer sums
+     * (four row blocks per {@link #fourBlocks}; with a stride of 0 the one block is computed four times) folded
+     * with that block's scales (from the {@link TQ2_0Format#ROWS_32} layout) into {@code sumf[32·(block + j·stride)
+     * ..]}.
      */
-    private static void tq2RowBlocks(MemorySegment data, long scalesAt, int words, int block, int stride, int count,
-                                     short[] tables, Activations x, float[] out, Scratch s) {
+    private static void tq2RowBlocks(WeightMatrix w, int firstBlock, int block, int stride, int count,
+                                     int firstScaleBlock, int endScaleBlock, short[] tables, Activations x,
+                                     float[] sumf, Scratch s) {
+        MemorySegment data = w.tensor().data();
+        long scalesAt = TQ2_0Format.interleavedScalesOffset(w.tensor());
+        int words = w.cols() / 8;
         int scaleBlocks = words / 32;
         boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
         int[] blockSums = s.blockSums;
-        float[] sumf = s.floatSums(4 * ROWS);
-        java.util.Arrays.fill(sumf, 0, 4 * ROWS, 0f);
-        for (int b = 0; b < scaleBlocks; b++) {
-            fourBlocks(data, words, block, stride, 32 * b, 32 * b + 32, tables, 32 * b * TABLE, blockSums);
+        for (int b = firstScaleBlock; b < endScaleBlock; b++) {
+            long base = wordByte(firstBlock + block, 32 * b, words, w.rows(), I2SFormat.PASS_WORDS);
+            long next = wordByte(firstBlock + block + stride, 32 * b, words, w.rows(), I2SFormat.PASS_WORDS);
+            fourBlocks(data, base, next - base, 32 * b, 32 * b + 32, tables, 32 * b * TABLE, blockSums);
             float activationScale = perBlock ? x.scales()[b] : 1f;
             for (int j = 0; j < count; j++) {
-                long halves = scalesAt + 2L * (((long) (block + j * stride) * scaleBlocks + b) * ROWS);
-                foldBlockHalves(blockSums, sumf, j * ROWS, data, halves, activationScale, perBlock);
-            }
-        }
-        for (int j = 0; j < count; j++) {
-            int first = (block + j * stride) * ROWS;
-            for (int lane = 0; lane < ROWS; lane++) {
-                float sum = sumf[j * ROWS + sumIndex(lane)];
-                out[first + lane] = perBlock ? sum : sum / x.scales()[0];
+                long halves = scalesAt + 2L * (((long) (firstBlock + block + j * stride) * scaleBlocks + b) * ROWS);
+                foldBlockHalves(blockSums, j * ROWS, sumf, (block + j * stride) * ROWS, data, halves,
+                        activationScale, perBlock);
             }
         }
     }
@@ -393,8 +428,8 @@ final class TernaryLookupKernel implements MatMulKernel {
      * {@code halvesAt} of {@code data}. The halves are widened exactly, infinities and NaNs included (as
      * {@link F16Kernel#widenPatched}, inline: a vector returned from a call C2 does not inline is boxed).
      */
-    private static void foldBlockHalves(int[] sums, float[] sumf, int at, MemorySegment data, long halvesAt,
-                                        float activationScale, boolean perBlock) {
+    private static void foldBlockHalves(int[] sums, int sumsAt, float[] sumf, int sumfAt, MemorySegment data,
+                                        long halvesAt, float activationScale, boolean perBlock) {
         for (int i = 0; i < ROWS; i += FLOATS.length()) {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(HALF_SHORTS, data, halvesAt + 2L * i, LE)
                     .convertShape(VectorOperators.S2I, INTS, 0);
@@ -402,9 +437,9 @@ final class TernaryLookupKernel implements MatMulKernel {
             FloatVector value = ((FloatVector) bits.reinterpretShape(FLOATS, 0)).mul(0x1p112f);
             FloatVector d = value.blend((FloatVector) bits.or(0x7f800000).reinterpretShape(FLOATS, 0),
                     value.abs().compare(VectorOperators.GE, 65536f));
-            FloatVector product = ((FloatVector) IntVector.fromArray(INTS, sums, at + i)
+            FloatVector product = ((FloatVector) IntVector.fromArray(INTS, sums, sumsAt + i)
                     .convert(VectorOperators.I2F, 0)).mul(perBlock ? d.mul(activationScale) : d);
-            FloatVector.fromArray(FLOATS, sumf, at + i).add(product).intoArray(sumf, at + i);
+            FloatVector.fromArray(FLOATS, sumf, sumfAt + i).add(product).intoArray(sumf, sumfAt + i);
         }
     }
 
@@ -427,8 +462,8 @@ final class TernaryLookupKernel implements MatMulKernel {
      * {@code tile .. tile+n}: the tables of the tile are built once, then each group of four row blocks runs over
      * them token after token, its codes staying in the L1 cache. {@code sums[(t·blocks + b)·32 + sumIndex(lane)]}.
      */
-    private static void sumChunk(MemorySegment data, int firstBlock, int words, int blocks, int chunk,
-                                 Activations x, int tile, int n, Packing packing, Scratch s) {
+    private static void sumChunk(MemorySegment data, int firstBlock, int words, long rows, int passWords,
+                                 int blocks, int chunk, Activations x, int tile, int n, Packing packing, Scratch s) {
         int k = x.length();
         short[] tables = s.tables(TILE_TOKENS * CHUNK_WORDS);
         int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
@@ -438,25 +473,28 @@ final class TernaryLookupKernel implements MatMulKernel {
         }
         for (int b = 0; b < blocks; b += 4) {
             int count = Math.min(4, blocks - b);
+            long base = wordByte(firstBlock + b, chunk, words, rows, passWords);
+            long stride = count == 4 ? wordByte(firstBlock + b + 1, chunk, words, rows, passWords) - base : 0;
             for (int t = 0; t < n; t++) {
-                fourBlocks(data, words, firstBlock + b, count == 4 ? 1 : 0, chunk, chunk + CHUNK_WORDS, tables,
-                        t * CHUNK_WORDS * TABLE, blockSums);
-                addBlockSums(blockSums, count == 4 ? 4 : 1, sums, (t * blocks + b) * ROWS);
+                fourBlocks(data, base, stride, chunk, chunk + CHUNK_WORDS, tables, t * CHUNK_WORDS * TABLE,
+                        blockSums);
+                addBlockSums(blockSums, 0, count == 4 ? 4 : 1, sums, (t * blocks + b) * ROWS);
             }
             for (int extra = 1; count < 4 && extra < count; extra++) {
+                long extraBase = wordByte(firstBlock + b + extra, chunk, words, rows, passWords);
                 for (int t = 0; t < n; t++) {
-                    fourBlocks(data, words, firstBlock + b + extra, 0, chunk, chunk + CHUNK_WORDS, tables,
-                            t * CHUNK_WORDS * TABLE, blockSums);
-                    addBlockSums(blockSums, 1, sums, (t * blocks + b + extra) * ROWS);
+                    fourBlocks(data, extraBase, 0, chunk, chunk + CHUNK_WORDS, tables, t * CHUNK_WORDS * TABLE,
+                            blockSums);
+                    addBlockSums(blockSums, 0, 1, sums, (t * blocks + b + extra) * ROWS);
                 }
             }
         }
     }
 
-    /** {@code sums[at + i] += blockSums[i]} for the sums of {@code blocks} row blocks. */
-    private static void addBlockSums(int[] blockSums, int blocks, int[] sums, int at) {
+    /** {@code sums[at + i] += blockSums[from + i]} for the sums of {@code blocks} row blocks. */
+    private static void addBlockSums(int[] blockSums, int from, int blocks, int[] sums, int at) {
         for (int i = 0; i < blocks * ROWS; i += INTS.length()) {
-            IntVector.fromArray(INTS, sums, at + i).add(IntVector.fromArray(INTS, blockSums, i))
+            IntVector.fromArray(INTS, sums, at + i).add(IntVector.fromArray(INTS, blockSums, from + i))
                     .intoArray(sums, at + i);
         }
     }

@@ -9,8 +9,9 @@ import java.lang.foreign.MemorySegment;
  * the lowest bit pair holds the first 32 elements of each half, the opposite bit order to I2_S.
  *
  * <p>{@link #ROWS_32} is the layout {@code --repack} makes at load for the lookup kernel: the 16-bit words of the
- * codes with rows interleaved in blocks of {@value I2SFormat#INTERLEAVED_ROWS} (word m of row r at word
- * {@code ((r/32)·(K/8) + m)·32 + r%32}, as {@link I2SFormat#I2S_128_ROWS_32}), then the F16 scales, scale b of row
+ * codes with rows interleaved in blocks of {@value I2SFormat#INTERLEAVED_ROWS} in passes of
+ * {@value I2SFormat#PASS_WORDS} word positions (as {@link I2SFormat#I2S_128_ROWS_32}: see
+ * {@link I2SFormat#interleavedWord}), then the F16 scales, scale b of row
  * r at {@code ((r/32)·(K/256) + b)·32 + p} with p = 16·(r%2) + (r%32)/2: even rows of the block first, the order
  * in which the kernel widens its 16-bit sums. The same bytes as the file, in another order.
  */
@@ -50,7 +51,8 @@ public final class TQ2_0Format extends TernaryBlockFormat {
                 for (int b = 0; b < blocks; b++) {
                     long block = row * rowBytes + (long) b * GgmlType.TQ2_0.blockBytes();
                     for (int i = 0; i < WORDS_PER_BLOCK; i++) {
-                        long word = ((long) rowBlock * words + b * WORDS_PER_BLOCK + i) * ROWS + lane;
+                        long word = I2SFormat.interleavedWord(row, b * WORDS_PER_BLOCK + i, words, rows,
+                                I2SFormat.PASS_WORDS);
                         target.set(Layouts.SHORT, 2 * word, source.get(Layouts.SHORT, block + 2L * i));
                     }
                     long scale = ((long) rowBlock * blocks + b) * ROWS + pairPosition(lane);
@@ -80,7 +82,8 @@ public final class TQ2_0Format extends TernaryBlockFormat {
         int words = tensor.rowLength() / 8;
         byte[] packed = new byte[2 * WORDS_PER_BLOCK];
         for (int i = 0; i < WORDS_PER_BLOCK; i++) {
-            long word = ((row / ROWS) * words + (long) block * WORDS_PER_BLOCK + i) * ROWS + row % ROWS;
+            long word = I2SFormat.interleavedWord(row, block * WORDS_PER_BLOCK + i, words, tensor.rowCount(),
+                    I2SFormat.PASS_WORDS);
             short w = tensor.data().get(Layouts.SHORT, 2 * word);
             packed[2 * i] = (byte) w;
             packed[2 * i + 1] = (byte) (w >> 8);

@@ -37,12 +37,14 @@ class I2SFormatTest {
     }
 
     /**
-     * The 32-row interleaved layout: word m of row r lands at word (r/32)·(K/8)·32 + m·32 + r%32, the scale tail
-     * stays; every element decodes as before, and row counts that are no multiple of 32 are refused.
+     * The 32-row interleaved layout, in passes of 32 word positions: with 144 words per row (four whole passes and a
+     * last one of 16), word m of row r lands at word 32·rows·(m/32) + (r/32)·w·32 + (m%32)·32 + r%32, w being the
+     * width of m's pass; the scale tail stays; every element decodes as before, and row counts that are no
+     * multiple of 32 are refused.
      */
     @Test
     void interleavedLayoutMovesWordsAndKeepsValues() {
-        int k = 256;
+        int k = 1152;
         int rows = 64;
         Random rnd = new Random(5);
         float[] values = new float[k * rows];
@@ -56,10 +58,12 @@ class I2SFormatTest {
         Tensor interleaved = I2SFormat.interleave(file, target);
 
         int words = k / 8;
+        assertThat(I2SFormat.PASS_WORDS).isEqualTo(32);
         for (int r : new int[] {0, 1, 31, 32, 63}) {
-            for (int m : new int[] {0, 5, words - 1}) {
+            for (int m : new int[] {0, 5, 31, 32, 100, 127, 128, 131, words - 1}) {
+                int width = m < 128 ? 32 : 16;
                 int from = (r * words + m) * 2;
-                int to = ((r / 32) * words * 32 + m * 32 + r % 32) * 2;
+                int to = (32 * rows * (m / 32) + (r / 32) * width * 32 + (m % 32) * 32 + r % 32) * 2;
                 assertThat(new byte[] {target.get(Layouts.BYTE, to), target.get(Layouts.BYTE, to + 1)})
                         .as("row %d word %d", r, m).containsExactly(bytes[from], bytes[from + 1]);
             }
