@@ -339,8 +339,7 @@ final class TernaryLookupKernel implements MatMulKernel {
                                 activationScale, perBlock);
                     } else {
                         for (int rb = 0; rb < blocks; rb++) {
-                            long halves = TQ2_0Format.interleavedScalesOffset(w.tensor())
-                                    + 2L * (((long) (firstBlock + rb) * scaleBlocks + b) * ROWS);
+                            long halves = TQ2_0Format.interleavedScaleByte(rows, k, firstBlock + rb, b);
                             int at = (t * blocks + rb) * ROWS;
                             foldBlockHalves(sums, at, sumf, at, data, halves, activationScale, perBlock);
                         }
@@ -405,9 +404,7 @@ final class TernaryLookupKernel implements MatMulKernel {
                                      int firstScaleBlock, int endScaleBlock, short[] tables, Activations x,
                                      float[] sumf, Scratch s) {
         MemorySegment data = w.tensor().data();
-        long scalesAt = TQ2_0Format.interleavedScalesOffset(w.tensor());
         int words = w.cols() / 8;
-        int scaleBlocks = words / 32;
         boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
         int[] blockSums = s.blockSums;
         for (int b = firstScaleBlock; b < endScaleBlock; b++) {
@@ -416,7 +413,7 @@ final class TernaryLookupKernel implements MatMulKernel {
             fourBlocks(data, base, next - base, 32 * b, 32 * b + 32, tables, 32 * b * TABLE, blockSums);
             float activationScale = perBlock ? x.scales()[b] : 1f;
             for (int j = 0; j < count; j++) {
-                long halves = scalesAt + 2L * (((long) (firstBlock + block + j * stride) * scaleBlocks + b) * ROWS);
+                long halves = TQ2_0Format.interleavedScaleByte(w.rows(), w.cols(), firstBlock + block + j * stride, b);
                 foldBlockHalves(blockSums, j * ROWS, sumf, (block + j * stride) * ROWS, data, halves,
                         activationScale, perBlock);
             }

@@ -12,8 +12,9 @@ import java.lang.foreign.MemorySegment;
  * codes with rows interleaved in blocks of {@value I2SFormat#INTERLEAVED_ROWS} in passes of
  * {@value I2SFormat#PASS_WORDS} word positions (as {@link I2SFormat#I2S_128_ROWS_32}: see
  * {@link I2SFormat#interleavedWord}), then the F16 scales, scale b of row
- * r at {@code ((r/32)·(K/256) + b)·32 + p} with p = 16·(r%2) + (r%32)/2: even rows of the block first, the order
- * in which the kernel widens its 16-bit sums. The same bytes as the file, in another order.
+ * r at {@code (b·(R/32) + r/32)·32 + p} with p = 16·(r%2) + (r%32)/2: one 256-column block's scales of every row
+ * in row order (so a pass reads them as one stream), even rows of each 32 first, the order in which the kernel
+ * widens its 16-bit sums. The same bytes as the file, in another order.
  */
 public final class TQ2_0Format extends TernaryBlockFormat {
     public static final TQ2_0Format INSTANCE = new TQ2_0Format(false);
@@ -44,7 +45,6 @@ public final class TQ2_0Format extends TernaryBlockFormat {
         int blocks = k / BLOCK;
         int words = blocks * WORDS_PER_BLOCK;
         long rowBytes = (long) blocks * GgmlType.TQ2_0.blockBytes();
-        long scalesAt = rows * words * 2;
         java.util.stream.IntStream.range(0, (int) (rows / ROWS)).parallel().forEach(rowBlock -> {
             for (int lane = 0; lane < ROWS; lane++) {
                 long row = (long) rowBlock * ROWS + lane;
@@ -55,8 +55,8 @@ public final class TQ2_0Format extends TernaryBlockFormat {
                                 I2SFormat.PASS_WORDS);
                         target.set(Layouts.SHORT, 2 * word, source.get(Layouts.SHORT, block + 2L * i));
                     }
-                    long scale = ((long) rowBlock * blocks + b) * ROWS + pairPosition(lane);
-                    target.set(Layouts.SHORT, scalesAt + 2 * scale, source.get(Layouts.SHORT, block + SCALE_OFFSET));
+                    target.set(Layouts.SHORT, interleavedScaleByte(rows, k, rowBlock, b) + 2L * pairPosition(lane),
+                            source.get(Layouts.SHORT, block + SCALE_OFFSET));
                 }
             }
         });
@@ -68,9 +68,13 @@ public final class TQ2_0Format extends TernaryBlockFormat {
         return (lane & 1) * (ROWS / 2) + lane / 2;
     }
 
-    /** Byte offset of the scales in the {@link #ROWS_32} layout: after every row's words. */
-    public static long interleavedScalesOffset(Tensor tensor) {
-        return tensor.rowCount() * (tensor.rowLength() / 8) * 2;
+    /**
+     * Byte offset, in the {@link #ROWS_32} layout of a matrix of {@code rows} rows of {@code cols} columns, of the
+     * 32 scales of 256-column block {@code block} of row block {@code rowBlock}: after every row's words, block after
+     * block.
+     */
+    public static long interleavedScaleByte(long rows, int cols, long rowBlock, int block) {
+        return 2 * (rows * (cols / 8) + ((long) block * (rows / ROWS) + rowBlock) * ROWS);
     }
 
     @Override
@@ -97,8 +101,9 @@ public final class TQ2_0Format extends TernaryBlockFormat {
             return super.blockScale(tensor, row, block);
         }
         int blocks = tensor.rowLength() / BLOCK;
-        long scale = ((row / ROWS) * blocks + block) * ROWS + pairPosition((int) (row % ROWS));
-        return f16(tensor.data(), interleavedScalesOffset(tensor) + 2 * scale);
+        long at = interleavedScaleByte(tensor.rowCount(), tensor.rowLength(), row / ROWS, block)
+                + 2L * pairPosition((int) (row % ROWS));
+        return f16(tensor.data(), at);
     }
 
     @Override
