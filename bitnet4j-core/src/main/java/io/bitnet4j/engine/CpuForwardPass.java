@@ -248,7 +248,7 @@ public final class CpuForwardPass implements ForwardPass {
 
     /** Causal grouped-query attention of every (token, head), split across threads. */
     private void attend(int layer, KvCache cache, int n, int startPos) {
-        attentionTask.set(cache, layer, startPos);
+        attentionTask.set(cache, layer, startPos, n);
         pool.parallelFor(n * c.headCount(), attentionTask);
         attentionTask.clear();
     }
@@ -397,6 +397,7 @@ public final class CpuForwardPass implements ForwardPass {
         private KvCache cache;
         private int layer;
         private int startPos;
+        private int tokens;
 
         AttentionTask(int workers, int context, int headDim) {
             scratch = new Attention.Scratch[workers];
@@ -405,10 +406,19 @@ public final class CpuForwardPass implements ForwardPass {
             }
         }
 
-        void set(KvCache cache, int layer, int startPos) {
+        void set(KvCache cache, int layer, int startPos, int tokens) {
             this.cache = cache;
             this.layer = layer;
             this.startPos = startPos;
+            this.tokens = tokens;
+        }
+
+        /**
+         * The token at place {@code p} of the order 0, n−1, 1, n−2, ...: a causal token's attention costs its
+         * position, so contiguous shares of that order (one per thread) cost about the same.
+         */
+        private int tokenOf(int p) {
+            return p % 2 == 0 ? p / 2 : tokens - 1 - p / 2;
         }
 
         void clear() {
@@ -420,7 +430,7 @@ public final class CpuForwardPass implements ForwardPass {
             int heads = c.headCount();
             int headDim = c.headDim();
             for (int item = start; item < end; item++) {
-                int t = item / heads;
+                int t = tokenOf(item / heads);
                 int h = item % heads;
                 int length = startPos + t + 1;
                 int kvOff = (h / c.groupSize()) * headDim;
