@@ -136,8 +136,7 @@ final class TernaryLookupKernel implements MatMulKernel {
     private static void multiplyOneToken(MemorySegment data, WeightMatrix w, Activations x, float[] out,
                                          int rowStart, int rowEnd, Scratch s) {
         int words = w.cols() / 8;
-        short[] tables = s.tables(words);
-        buildTables(x.wide(), 0, 0, words, Packing.I2S, tables, 0);
+        short[] tables = s.tokenTables(x, Packing.I2S, words);
         float actScale = x.scales()[0];
         float weightScale = I2SFormat.scale(w.tensor());
         int firstBlock = rowStart / ROWS;
@@ -367,8 +366,7 @@ final class TernaryLookupKernel implements MatMulKernel {
         MemorySegment data = w.tensor().data();
         int words = w.cols() / 8;
         int scaleBlocks = words / 32;
-        short[] tables = s.tables(words);
-        buildTables(x.wide(), 0, 0, words, Packing.TQ2, tables, 0);
+        short[] tables = s.tokenTables(x, Packing.TQ2, words);
         int firstBlock = rowStart / ROWS;
         int blocks = rowEnd / ROWS - firstBlock;
         int quarter = blocks / 4;
@@ -586,6 +584,10 @@ final class TernaryLookupKernel implements MatMulKernel {
     /** Per-thread buffers, grown on demand and kept, so the steady state allocates nothing. */
     private static final class Scratch {
         private short[] tables = new short[0];
+        private short[] tokenTables = new short[0];
+        private Activations tokenTablesFrom;
+        private long tokenTablesGeneration;
+        private Packing tokenTablesPacking;
         private int[] sums = new int[0];
         private float[] floatSums = new float[0];
         private float[] scales = new float[0];
@@ -603,6 +605,23 @@ final class TernaryLookupKernel implements MatMulKernel {
                 tables = new short[words * TABLE];
             }
             return tables;
+        }
+
+        /**
+         * The tables of every word position of the one token of {@code x}, for {@code packing}: built on the first
+         * call for those activations and reused by the next matrices that take them (q, k and v; gate and up).
+         */
+        short[] tokenTables(Activations x, Packing packing, int words) {
+            if (tokenTablesFrom != x || tokenTablesGeneration != x.generation() || tokenTablesPacking != packing) {
+                if (tokenTables.length < words * TABLE) {
+                    tokenTables = new short[words * TABLE];
+                }
+                buildTables(x.wide(), 0, 0, words, packing, tokenTables, 0);
+                tokenTablesFrom = x;
+                tokenTablesGeneration = x.generation();
+                tokenTablesPacking = packing;
+            }
+            return tokenTables;
         }
 
         int[] sums(int size) {

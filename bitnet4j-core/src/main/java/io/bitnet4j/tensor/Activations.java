@@ -14,6 +14,8 @@ package io.bitnet4j.tensor;
  * </ul>
  */
 public final class Activations {
+    private static final java.util.concurrent.atomic.AtomicLong GENERATIONS =
+            new java.util.concurrent.atomic.AtomicLong();
     /** Elements after the widened codes, at least one vector of 16-bit lanes at the widest shape. */
     public static final int WIDE_PADDING = 64;
 
@@ -27,6 +29,7 @@ public final class Activations {
     private final short[] wide;
     private final int[] blockSums;
     private int tokens;
+    private long generation;
 
     public Activations(ActivationType type, int length, int capacity) {
         if (length <= 0 || length % type.blockSize() != 0) {
@@ -98,6 +101,16 @@ public final class Activations {
             throw new IllegalArgumentException("tokens " + tokens + " outside [0, " + capacity + "]");
         }
         this.tokens = tokens;
+        this.generation = GENERATIONS.incrementAndGet();
+    }
+
+    /**
+     * A number that changes whenever the rows are set ({@link #setTokens}, which whoever writes the rows calls
+     * after writing them), unique across all instances: kernels that derive data from the rows (lookup tables)
+     * reuse that data while it stays the same.
+     */
+    public long generation() {
+        return generation;
     }
 
     public float[] values() {
