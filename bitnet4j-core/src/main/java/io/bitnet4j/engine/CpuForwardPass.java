@@ -322,7 +322,6 @@ public final class CpuForwardPass implements ForwardPass {
         pool.close();
     }
 
-    /** One (token, head) of attention per work item, with per-worker scratch. */
     /**
      * The per-token steps between matrix products (RMSNorm, the gated activation, RoPE and the cache store),
      * tokens split across threads: each token's row is computed as on one thread, so results do not depend on the
@@ -392,6 +391,7 @@ public final class CpuForwardPass implements ForwardPass {
         }
     }
 
+    /** One (token, head) of attention per work item, with per-worker scratch. */
     private final class AttentionTask implements WorkerPool.RangeTask {
         private final Attention.Scratch[] scratch;   // [worker]
         private KvCache cache;
