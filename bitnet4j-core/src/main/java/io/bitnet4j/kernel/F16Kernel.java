@@ -23,10 +23,10 @@ import jdk.incubator.vector.VectorSpecies;
  * sign-extended half shifted left by 13 and masked puts the sign, exponent and mantissa bits where a float's go, and a
  * multiplication by 2^112 rebiases the exponent (exact for normal and subnormal halves alike); the four-row path
  * multiplies the activations by 2^112 once instead. That misreads infinities and NaNs, so a tensor is scanned once
- * for them and, if it has any, multiplied by the {@link #PATCHED} kernel that fixes them up lane by lane. Two
- * accumulators per row keep the fused multiply-adds from waiting on each other; they and their lanes are summed in
- * a fixed order ({@link FloatLanes}), so results differ from the scalar reference (a double sum) by float rounding
- * only.
+ * for them and, if it has any, multiplied by the {@link #PATCHED} kernel that fixes them up lane by lane. Four
+ * chains of fused multiply-adds (four rows, or two accumulators in each of the one-row paths) keep them from
+ * waiting on each other; accumulators and lanes are summed in a fixed order ({@link FloatLanes}), so results differ
+ * from the scalar reference (a double sum) by float rounding only.
  */
 final class F16Kernel implements MatMulKernel {
     /** For tensors without infinities or NaNs (every real model). */
