@@ -203,9 +203,10 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%s, %d thread(s): %,d bytes of Java heap allocated per token after warm-up "
                     + "inside the timed forward passes%n", r.test(), r.threads(), r.bytesPerToken());
             if (r.test().startsWith("tg") && r.bytesPerToken() > BOXING_BYTES_PER_TOKEN) {
-                LOG.log(System.Logger.Level.WARNING, String.format(Locale.ROOT, "%s, %d thread(s) allocated %,d bytes "
-                        + "per generated token: the JIT has not (yet) compiled a kernel whole and boxes its vectors, so "
-                        + "this figure is slower than the engine; run again, or with more repetitions (-r)",
+                LOG.log(System.Logger.Level.WARNING, String.format(Locale.ROOT,
+                        "%s, %d thread(s) allocated %,d bytes per generated token: the JIT has not (yet) compiled a "
+                                + "kernel whole and boxes its vectors, so this figure is slower than the engine; run "
+                                + "again, or with more repetitions (-r)",
                         r.test(), r.threads(), r.bytesPerToken()));
             }
         }
