@@ -10,7 +10,9 @@ import io.bitnet4j.engine.KvCache;
 import io.bitnet4j.gguf.GgmlType;
 import io.bitnet4j.gguf.GgufTensorInfo;
 import io.bitnet4j.kernel.KernelSelector;
+import io.bitnet4j.model.LayerWeights;
 import io.bitnet4j.model.Model;
+import io.bitnet4j.tensor.WeightMatrix;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -210,6 +212,14 @@ final class BenchCommand implements Callable<Integer> {
                         r.test(), r.threads(), r.bytesPerToken()));
             }
         }
+        long weightBytes = weightBytesPerToken(model);
+        for (Row r : rows) {
+            if (r.test().startsWith("tg")) {
+                out.printf(Locale.ROOT, "%s, %d thread(s): %.2f GB of weights read per generated token, %.1f GB/s "
+                        + "(compare: bitnet4j-bench's MemoryRead)%n", r.test(), r.threads(), weightBytes / 1e9,
+                        weightBytes * r.mean() / 1e9);
+            }
+        }
         out.printf("bitnet4j bench: %s; kernels: %s; pp computes logits for %s; batch %s; KV %s; %d repetitions "
                         + "after one warm-up%n", modelOptions.inferenceOptions(0).activationMode().name().toLowerCase(Locale.ROOT),
                 KernelSelector.describeVectorPath(), allLogits ? "every position" : "the last position only",
@@ -233,9 +243,24 @@ final class BenchCommand implements Callable<Integer> {
             n.putPOJO("samples_ts", r.samples());
             n.put("all_logits", allLogits);
             n.put("heap_bytes_allocated_per_token", r.bytesPerToken());
+            n.put("weight_bytes_per_token", weightBytesPerToken(model));
             n.put("kernels", KernelSelector.describeVectorPath());
         }
         return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(array);
+    }
+
+    /**
+     * Bytes of weights one generated token reads: every layer's matrices and the output head, as loaded (after
+     * {@code --repack} or {@code --head-type}); the embedding row and the norms are left out.
+     */
+    private static long weightBytesPerToken(Model model) {
+        long bytes = model.weights().output().tensor().data().byteSize();
+        for (LayerWeights l : model.weights().layers()) {
+            for (WeightMatrix m : List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown())) {
+                bytes += m.tensor().data().byteSize();
+            }
+        }
+        return bytes;
     }
 
     private static long tensorBytes(Model model) {

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /** bench in llama-bench's manner: one row per (thread count, test), markdown or JSON; on the shipped student. */
 class BenchCommandTest {
+    private static final java.util.regex.Pattern LAYER_MATRIX = java.util.regex.Pattern.compile(
+            "blk\\.\\d+\\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\\.weight");
     private final String model = TestFiles.repo("models/bitnet-stories-student-I2_S.gguf").toString();
 
     @Test
@@ -27,6 +29,33 @@ class BenchCommandTest {
             assertThat(row.get("heap_bytes_allocated_per_token").asLong()).isNotNegative();
         }
         assertThat(seen).containsExactly("pp8@1", "tg4@1", "pp8@2", "tg4@2");
+    }
+
+    /**
+     * Generation rows say how many weight bytes a token reads: every layer matrix plus the head (the student's head is
+     * its tied embedding), counted here from the file's tensor table; a Q8_0 head reads 8.5 bits per weight, not 16.
+     */
+    @Test
+    void generationRowsSayHowManyWeightBytesATokenReads() throws IOException {
+        long layers = 0;
+        long embedding;
+        try (io.bitnet4j.gguf.GgufFile file = io.bitnet4j.gguf.GgufFile.open(java.nio.file.Path.of(model))) {
+            for (io.bitnet4j.gguf.GgufTensorInfo t : file.tensors()) {
+                if (LAYER_MATRIX.matcher(t.name()).matches()) {
+                    layers += t.byteSize();
+                }
+            }
+            embedding = file.tensors().stream().filter(t -> t.name().equals("token_embd.weight")).findFirst()
+                    .orElseThrow().byteSize();
+        }
+        JsonNode f16 = new ObjectMapper().readTree(Cli.run("bench", "-m", model, "-p", "0", "-n", "2", "-r", "1", "-t",
+                "1", "-o", "json").succeeds().out());
+        assertThat(f16.get(0).get("weight_bytes_per_token").asLong()).isEqualTo(layers + embedding);
+        JsonNode q8 = new ObjectMapper().readTree(Cli.run("bench", "-m", model, "-p", "0", "-n", "2", "-r", "1", "-t",
+                "1", "--head-type", "q8_0", "-o", "json").succeeds().out());
+        assertThat(q8.get(0).get("weight_bytes_per_token").asLong()).isEqualTo(layers + embedding / 2 * 17 / 16);
+        assertThat(Cli.run("bench", "-m", model, "-p", "0", "-n", "2", "-r", "1", "-t", "1").succeeds().out())
+                .contains("tg2, 1 thread(s): 0.00 GB of weights read per generated token, ");
     }
 
     @Test
