@@ -136,7 +136,7 @@ final class TernaryLookupKernel implements MatMulKernel {
     private static void multiplyOneToken(MemorySegment data, WeightMatrix w, Activations x, float[] out,
                                          int rowStart, int rowEnd, Scratch s) {
         int words = w.cols() / 8;
-        short[] tables = s.tokenTables(x, Packing.I2S, words);
+        MemorySegment tables = s.tokenTables(x, Packing.I2S, words);
         float actScale = x.scales()[0];
         float weightScale = I2SFormat.scale(w.tensor());
         int firstBlock = rowStart / ROWS;
@@ -181,7 +181,7 @@ final class TernaryLookupKernel implements MatMulKernel {
      * allocated on the heap.
      */
     private static void fourBlocks(MemorySegment data, long base, long stride, int firstWord, int endWord,
-                                   short[] tables, int tableOffset, int[] sums) {
+                                   MemorySegment tables, int tableOffset, int[] sums) {
         IntVector even0 = IntVector.zero(INTS);
         IntVector odd0 = even0;
         IntVector even1 = even0;
@@ -197,11 +197,11 @@ final class TernaryLookupKernel implements MatMulKernel {
             ShortVector acc3 = acc0;
             for (int word = chunk; word < chunk + CHUNK_WORDS; word++) {
                 int t = tableOffset + (word - firstWord) * TABLE;
-                ShortVector low = ShortVector.fromArray(SHORTS, tables, t);
-                ShortVector lowUpper = ShortVector.fromArray(SHORTS, tables, t + 32);
-                ShortVector middle = ShortVector.fromArray(SHORTS, tables, t + 64);
-                ShortVector middleUpper = ShortVector.fromArray(SHORTS, tables, t + 96);
-                ShortVector top = ShortVector.fromArray(SHORTS, tables, t + 128);
+                ShortVector low = ShortVector.fromMemorySegment(SHORTS, tables, 2L * t, LE);
+                ShortVector lowUpper = ShortVector.fromMemorySegment(SHORTS, tables, 2L * (t + 32), LE);
+                ShortVector middle = ShortVector.fromMemorySegment(SHORTS, tables, 2L * (t + 64), LE);
+                ShortVector middleUpper = ShortVector.fromMemorySegment(SHORTS, tables, 2L * (t + 96), LE);
+                ShortVector top = ShortVector.fromMemorySegment(SHORTS, tables, 2L * (t + 128), LE);
                 long at = base + (long) (word - firstWord) * WORD_BYTES;
                 ShortVector c0 = ShortVector.fromMemorySegment(SHORTS, data, at, LE);
                 ShortVector c1 = ShortVector.fromMemorySegment(SHORTS, data, at + stride, LE);
@@ -366,7 +366,7 @@ final class TernaryLookupKernel implements MatMulKernel {
         MemorySegment data = w.tensor().data();
         int words = w.cols() / 8;
         int scaleBlocks = words / 32;
-        short[] tables = s.tokenTables(x, Packing.TQ2, words);
+        MemorySegment tables = s.tokenTables(x, Packing.TQ2, words);
         int firstBlock = rowStart / ROWS;
         int blocks = rowEnd / ROWS - firstBlock;
         int quarter = blocks / 4;
@@ -399,7 +399,7 @@ final class TernaryLookupKernel implements MatMulKernel {
      * ..]}.
      */
     private static void tq2RowBlocks(WeightMatrix w, int firstBlock, int block, int stride, int count,
-                                     int firstScaleBlock, int endScaleBlock, short[] tables, Activations x,
+                                     int firstScaleBlock, int endScaleBlock, MemorySegment tables, Activations x,
                                      float[] sumf, Scratch s) {
         MemorySegment data = w.tensor().data();
         int words = w.cols() / 8;
@@ -460,7 +460,7 @@ final class TernaryLookupKernel implements MatMulKernel {
     private static void sumChunk(MemorySegment data, int firstBlock, int words, long rows, int passWords,
                                  int blocks, int chunk, Activations x, int tile, int n, Packing packing, Scratch s) {
         int k = x.length();
-        short[] tables = s.tables(TILE_TOKENS * CHUNK_WORDS);
+        MemorySegment tables = s.tables(TILE_TOKENS * CHUNK_WORDS);
         int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
         int[] blockSums = s.blockSums;
         for (int t = 0; t < n; t++) {
@@ -499,7 +499,7 @@ final class TernaryLookupKernel implements MatMulKernel {
      * start at {@code x[xOffset]}, at {@code tables[tableOffset ..]} ({@value #TABLE} shorts per word), the columns
      * of each bit pair as {@code packing} places them.
      */
-    static void buildTables(short[] x, int xOffset, int firstWord, int count, Packing packing, short[] tables,
+    static void buildTables(short[] x, int xOffset, int firstWord, int count, Packing packing, MemorySegment tables,
                             int tableOffset) {
         int[] field = packing.fieldColumns();
         int f0 = field[0];
@@ -526,11 +526,11 @@ final class TernaryLookupKernel implements MatMulKernel {
             short b1 = x[c + f4];
             short b2 = x[c + f5];
             int t = tableOffset + i * TABLE;
-            d0Low.mul(a0).add(d1Low.mul(a1)).add(d2Low.mul(a2)).intoArray(tables, t);
-            d0High.mul(a0).add(d1High.mul(a1)).add(d2High.mul(a2)).intoArray(tables, t + 32);
-            d0Low.mul(b0).add(d1Low.mul(b1)).add(d2Low.mul(b2)).intoArray(tables, t + 64);
-            d0High.mul(b0).add(d1High.mul(b1)).add(d2High.mul(b2)).intoArray(tables, t + 96);
-            d0Low.mul(x[c + f6]).add(d1Low.mul(x[c + f7])).intoArray(tables, t + 128);
+            d0Low.mul(a0).add(d1Low.mul(a1)).add(d2Low.mul(a2)).intoMemorySegment(tables, 2L * t, LE);
+            d0High.mul(a0).add(d1High.mul(a1)).add(d2High.mul(a2)).intoMemorySegment(tables, 2L * (t + 32), LE);
+            d0Low.mul(b0).add(d1Low.mul(b1)).add(d2Low.mul(b2)).intoMemorySegment(tables, 2L * (t + 64), LE);
+            d0High.mul(b0).add(d1High.mul(b1)).add(d2High.mul(b2)).intoMemorySegment(tables, 2L * (t + 96), LE);
+            d0Low.mul(x[c + f6]).add(d1Low.mul(x[c + f7])).intoMemorySegment(tables, 2L * (t + 128), LE);
         }
     }
 
@@ -583,8 +583,8 @@ final class TernaryLookupKernel implements MatMulKernel {
 
     /** Per-thread buffers, grown on demand and kept, so the steady state allocates nothing. */
     private static final class Scratch {
-        private short[] tables = new short[0];
-        private short[] tokenTables = new short[0];
+        private MemorySegment tables = MemorySegment.NULL;
+        private MemorySegment tokenTables = MemorySegment.NULL;
         private Activations tokenTablesFrom;
         private long tokenTablesGeneration;
         private Packing tokenTablesPacking;
@@ -594,15 +594,23 @@ final class TernaryLookupKernel implements MatMulKernel {
         private final int[] blockSums = new int[4 * ROWS];
         private final short[] tile = new short[ROWS * ROWS];
         /**
-         * Off-heap like the mapped weights, so that the kernel's loads only ever see native segments (a call site
-         * that has seen a heap segment too is not compiled to a plain vector load).
+         * Off-heap and on a cache-line boundary, like the tables: every 16-bit vector load of the kernel then sees
+         * one kind of segment (a call site that has seen two kinds is compiled less well), and no load splits across
+         * two cache lines.
          */
-        private short[] repacked = new short[0];
-        private MemorySegment repackedSegment = MemorySegment.ofArray(repacked);
+        private MemorySegment repacked = MemorySegment.NULL;
 
-        short[] tables(int words) {
-            if (tables.length < words * TABLE) {
-                tables = new short[words * TABLE];
+        /**
+         * Off-heap memory for the tables of {@code words} word positions, on a cache-line boundary: a 512-bit load
+         * from a heap array is only 16-byte aligned and, three times in four, splits across two cache lines.
+         */
+        private static MemorySegment aligned(int words) {
+            return java.lang.foreign.Arena.ofAuto().allocate(2L * words * TABLE, 64);
+        }
+
+        MemorySegment tables(int words) {
+            if (tables.byteSize() < 2L * words * TABLE) {
+                tables = aligned(words);
             }
             return tables;
         }
@@ -611,10 +619,10 @@ final class TernaryLookupKernel implements MatMulKernel {
          * The tables of every word position of the one token of {@code x}, for {@code packing}: built on the first
          * call for those activations and reused by the next matrices that take them (q, k and v; gate and up).
          */
-        short[] tokenTables(Activations x, Packing packing, int words) {
+        MemorySegment tokenTables(Activations x, Packing packing, int words) {
             if (tokenTablesFrom != x || tokenTablesGeneration != x.generation() || tokenTablesPacking != packing) {
-                if (tokenTables.length < words * TABLE) {
-                    tokenTables = new short[words * TABLE];
+                if (tokenTables.byteSize() < 2L * words * TABLE) {
+                    tokenTables = aligned(words);
                 }
                 buildTables(x.wide(), 0, 0, words, packing, tokenTables, 0);
                 tokenTablesFrom = x;
@@ -673,9 +681,8 @@ final class TernaryLookupKernel implements MatMulKernel {
                                 int rowEnd) {
             int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
             int size = blocks * words * ROWS;
-            if (repacked.length < size) {
-                repacked = new short[size];
-                repackedSegment = MemorySegment.ofArray(repacked);
+            if (repacked.byteSize() < 2L * size) {
+                repacked = java.lang.foreign.Arena.ofAuto().allocate(2L * size, 64);
             }
             int whole = words - words % ROWS;
             for (int b = 0; b < blocks; b++) {
@@ -691,18 +698,18 @@ final class TernaryLookupKernel implements MatMulKernel {
                         }
                     }
                     transposeTile(tile);
-                    System.arraycopy(tile, 0, repacked, (b * words + m0) * ROWS, ROWS * ROWS);
+                    MemorySegment.copy(tile, 0, repacked, Layouts.SHORT, 2L * (b * words + m0) * ROWS, ROWS * ROWS);
                 }
                 for (int lane = 0; lane < ROWS; lane++) {
                     for (int m = whole; m < words; m++) {
                         short word = lane < valid
                                 ? data.get(Layouts.SHORT, (first + lane) * rowBytes + packing.wordByte(m))
                                 : ZERO_WEIGHTS;
-                        repacked[(b * words + m) * ROWS + lane] = word;
+                        repacked.set(Layouts.SHORT, 2L * ((b * words + m) * ROWS + lane), word);
                     }
                 }
             }
-            return repackedSegment;
+            return repacked;
         }
     }
 }
