@@ -39,39 +39,31 @@ public final class Q6_KFormat extends BlockFormat {
 
     /** The 256 signed codes (−32..31) of the block at {@code offset}, in element order. */
     private static void codes(MemorySegment data, long offset, int[] out) {
-        for (int half = 0; half < 2; half++) {
-            long ql = offset + 64L * half;
-            long qh = offset + QH + 32L * half;
-            int base = 128 * half;
-            for (int l = 0; l < 32; l++) {
-                int lo = u8(data, ql + l);
-                int hi = u8(data, ql + l + 32);
-                int h = u8(data, qh + l);
-                out[base + l] = ((lo & 0xF) | ((h & 3) << 4)) - 32;
-                out[base + l + 32] = ((hi & 0xF) | (((h >> 2) & 3) << 4)) - 32;
-                out[base + l + 64] = ((lo >> 4) | (((h >> 4) & 3) << 4)) - 32;
-                out[base + l + 96] = ((hi >> 4) | (((h >> 6) & 3) << 4)) - 32;
-            }
+        for (int e = 0; e < BLOCK; e++) {
+            out[e] = code(data, offset, e);
         }
+    }
+
+    /**
+     * The signed code (−32..31) of element {@code e} of the block at {@code offset}: in each half of 128, elements
+     * l, l+32, l+64, l+96 take the low nibble of ql[l], ql[l+32], then their high nibbles, and bit pairs 0..3 of
+     * qh[l] on top.
+     */
+    private static int code(MemorySegment data, long offset, int e) {
+        int half = e / 128;
+        int j = e % 128 / 32;
+        int l = e % 32;
+        int packed = u8(data, offset + 64L * half + l + 32 * (j & 1));
+        int nibble = j < 2 ? packed & 0xF : packed >> 4;
+        int top = (u8(data, offset + QH + 32L * half + l) >> (2 * j)) & 3;
+        return (nibble | (top << 4)) - 32;
     }
 
     @Override
     void decodeBlock(MemorySegment data, long offset, float[] out, int outOffset) {
         float d = f16(data, offset + D);
-        for (int half = 0; half < 2; half++) {
-            long ql = offset + 64L * half;
-            long qh = offset + QH + 32L * half;
-            int base = outOffset + 128 * half;
-            long scales = offset + SCALES + 8 * half;
-            for (int l = 0; l < 32; l++) {
-                int lo = u8(data, ql + l);
-                int hi = u8(data, ql + l + 32);
-                int h = u8(data, qh + l);
-                out[base + l] = d * i8(data, scales + l / 16) * (((lo & 0xF) | ((h & 3) << 4)) - 32);
-                out[base + l + 32] = d * i8(data, scales + 2 + l / 16) * (((hi & 0xF) | (((h >> 2) & 3) << 4)) - 32);
-                out[base + l + 64] = d * i8(data, scales + 4 + l / 16) * (((lo >> 4) | (((h >> 4) & 3) << 4)) - 32);
-                out[base + l + 96] = d * i8(data, scales + 6 + l / 16) * (((hi >> 4) | (((h >> 6) & 3) << 4)) - 32);
-            }
+        for (int e = 0; e < BLOCK; e++) {
+            out[outOffset + e] = d * i8(data, offset + SCALES + e / 16) * code(data, offset, e);
         }
     }
 
