@@ -71,6 +71,11 @@ final class TernaryLookupKernel implements MatMulKernel {
     /** {@code digit(i, f) − 1} for table index i in 0..63 and field f (bits 2f+1..2f): three rows of 64. */
     private static final short[] DIGITS = digits();
     private static final short[] SWAP_INDEXES = swapIndexes();
+    /**
+     * Two-vector indexes that put a block's sums, kept {@linkplain #sumIndex even lanes first, then odd}, back in
+     * row order: 0, 16, 1, 17, ... 15, 31.
+     */
+    private static final float[] INTERLEAVE = interleave();
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -144,21 +149,17 @@ final class TernaryLookupKernel implements MatMulKernel {
         int quarter = blocks / 4;
         int[] sums = s.sums(blocks * ROWS);
         java.util.Arrays.fill(sums, 0, blocks * ROWS, 0);
-        int[] blockSums = s.blockSums;
         for (int first = 0; first < words; first += I2SFormat.PASS_WORDS) {
             int end = Math.min(words, first + I2SFormat.PASS_WORDS);
             long pass = wordByte(firstBlock, first, words, w.rows(), I2SFormat.PASS_WORDS);
             long blockBytes = (long) (end - first) * WORD_BYTES;
             for (int i = 0; i < quarter; i++) {
                 fourBlocks(data, pass + i * blockBytes, quarter * blockBytes, first, end, tables, first * TABLE,
-                        blockSums);
-                for (int j = 0; j < 4; j++) {
-                    addBlockSums(blockSums, j * ROWS, 1, sums, (i + j * quarter) * ROWS);
-                }
+                        sums, i * ROWS, quarter * ROWS, true);
             }
             for (int block = 4 * quarter; block < blocks; block++) {
-                fourBlocks(data, pass + block * blockBytes, 0, first, end, tables, first * TABLE, blockSums);
-                addBlockSums(blockSums, 0, 1, sums, block * ROWS);
+                fourBlocks(data, pass + block * blockBytes, 0, first, end, tables, first * TABLE, sums,
+                        block * ROWS, 0, true);
             }
         }
         for (int block = 0; block < blocks; block++) {
@@ -174,14 +175,16 @@ final class TernaryLookupKernel implements MatMulKernel {
     /**
      * The sums over words {@code [firstWord, endWord)} (whose tables start at {@code tables[tableOffset]}, and which
      * lie in one pass of the layout) of the four row blocks whose words {@code firstWord} are at bytes
-     * {@code base + i·stride} for i = 0..3 into {@code sums[32i ..]}, in {@linkplain #sumIndex lane-pair order}
-     * (with a stride of 0, one block four times). The 16-bit sums are
-     * widened by reading lane pairs as ints, as {@link TernaryLanes#sum} does. Every vector stays inside this
+     * {@code base + i·stride} for i = 0..3, stored into (or, with {@code add}, added to) {@code sums[at +
+     * i·sumsStride ..]} in {@linkplain #sumIndex lane-pair order}; with a stride of 0, the one block at {@code base}
+     * into {@code sums[at ..]}. The 16-bit sums are widened by reading lane pairs as ints, as
+     * {@link TernaryLanes#sum} does. Every vector stays inside this
      * method: C2 inlines no further here, and a vector passed to or returned from a call that is not inlined is
      * allocated on the heap.
      */
     private static void fourBlocks(MemorySegment data, long base, long stride, int firstWord, int endWord,
-                                   MemorySegment tables, int tableOffset, int[] sums) {
+                                   MemorySegment tables, int tableOffset, int[] sums, int at, int sumsStride,
+                                   boolean add) {
         IntVector even0 = IntVector.zero(INTS);
         IntVector odd0 = even0;
         IntVector even1 = even0;
@@ -202,11 +205,11 @@ final class TernaryLookupKernel implements MatMulKernel {
                 ShortVector middle = ShortVector.fromMemorySegment(SHORTS, tables, 2L * (t + 64), LE);
                 ShortVector middleUpper = ShortVector.fromMemorySegment(SHORTS, tables, 2L * (t + 96), LE);
                 ShortVector top = ShortVector.fromMemorySegment(SHORTS, tables, 2L * (t + 128), LE);
-                long at = base + (long) (word - firstWord) * WORD_BYTES;
-                ShortVector c0 = ShortVector.fromMemorySegment(SHORTS, data, at, LE);
-                ShortVector c1 = ShortVector.fromMemorySegment(SHORTS, data, at + stride, LE);
-                ShortVector c2 = ShortVector.fromMemorySegment(SHORTS, data, at + 2 * stride, LE);
-                ShortVector c3 = ShortVector.fromMemorySegment(SHORTS, data, at + 3 * stride, LE);
+                long codes = base + (long) (word - firstWord) * WORD_BYTES;
+                ShortVector c0 = ShortVector.fromMemorySegment(SHORTS, data, codes, LE);
+                ShortVector c1 = ShortVector.fromMemorySegment(SHORTS, data, codes + stride, LE);
+                ShortVector c2 = ShortVector.fromMemorySegment(SHORTS, data, codes + 2 * stride, LE);
+                ShortVector c3 = ShortVector.fromMemorySegment(SHORTS, data, codes + 3 * stride, LE);
                 acc0 = acc0.add(c0.selectFrom(low, lowUpper)
                         .add(c0.lanewise(VectorOperators.LSHR, 6).selectFrom(middle, middleUpper))
                         .add(c0.lanewise(VectorOperators.LSHR, 12).selectFrom(top)));
@@ -234,14 +237,32 @@ final class TernaryLookupKernel implements MatMulKernel {
             odd3 = odd3.add(pairs3.lanewise(VectorOperators.ASHR, 16));
         }
         int half = INTS.length();
-        even0.intoArray(sums, 0);
-        odd0.intoArray(sums, half);
-        even1.intoArray(sums, ROWS);
-        odd1.intoArray(sums, ROWS + half);
-        even2.intoArray(sums, 2 * ROWS);
-        odd2.intoArray(sums, 2 * ROWS + half);
-        even3.intoArray(sums, 3 * ROWS);
-        odd3.intoArray(sums, 3 * ROWS + half);
+        if (add) {
+            even0 = even0.add(IntVector.fromArray(INTS, sums, at));
+            odd0 = odd0.add(IntVector.fromArray(INTS, sums, at + half));
+        }
+        even0.intoArray(sums, at);
+        odd0.intoArray(sums, at + half);
+        if (stride == 0) {
+            return;
+        }
+        int at1 = at + sumsStride;
+        int at2 = at1 + sumsStride;
+        int at3 = at2 + sumsStride;
+        if (add) {
+            even1 = even1.add(IntVector.fromArray(INTS, sums, at1));
+            odd1 = odd1.add(IntVector.fromArray(INTS, sums, at1 + half));
+            even2 = even2.add(IntVector.fromArray(INTS, sums, at2));
+            odd2 = odd2.add(IntVector.fromArray(INTS, sums, at2 + half));
+            even3 = even3.add(IntVector.fromArray(INTS, sums, at3));
+            odd3 = odd3.add(IntVector.fromArray(INTS, sums, at3 + half));
+        }
+        even1.intoArray(sums, at1);
+        odd1.intoArray(sums, at1 + half);
+        even2.intoArray(sums, at2);
+        odd2.intoArray(sums, at2 + half);
+        even3.intoArray(sums, at3);
+        odd3.intoArray(sums, at3 + half);
     }
 
     /** Where the sum of lane {@code lane} of a 32-row block is kept: even lanes first, then odd lanes. */
@@ -255,6 +276,16 @@ final class TernaryLookupKernel implements MatMulKernel {
      */
     private static void scaleInto(int[] sums, int from, int count, float actScale, float weightScale, float[] out,
                                   int firstRow) {
+        if (count == ROWS) {
+            int half = FLOATS.length();
+            FloatVector even = ((FloatVector) IntVector.fromArray(INTS, sums, from).convert(VectorOperators.I2F, 0))
+                    .div(actScale).mul(weightScale);
+            FloatVector odd = ((FloatVector) IntVector.fromArray(INTS, sums, from + half)
+                    .convert(VectorOperators.I2F, 0)).div(actScale).mul(weightScale);
+            FloatVector.fromArray(FLOATS, INTERLEAVE, 0).selectFrom(even, odd).intoArray(out, firstRow);
+            FloatVector.fromArray(FLOATS, INTERLEAVE, half).selectFrom(even, odd).intoArray(out, firstRow + half);
+            return;
+        }
         for (int lane = 0; lane < count; lane++) {
             out[firstRow + lane] = (float) sums[from + sumIndex(lane)] / actScale * weightScale;
         }
@@ -408,7 +439,8 @@ final class TernaryLookupKernel implements MatMulKernel {
         for (int b = firstScaleBlock; b < endScaleBlock; b++) {
             long base = wordByte(firstBlock + block, 32 * b, words, w.rows(), I2SFormat.PASS_WORDS);
             long next = wordByte(firstBlock + block + stride, 32 * b, words, w.rows(), I2SFormat.PASS_WORDS);
-            fourBlocks(data, base, next - base, 32 * b, 32 * b + 32, tables, 32 * b * TABLE, blockSums);
+            fourBlocks(data, base, next - base, 32 * b, 32 * b + 32, tables, 32 * b * TABLE, blockSums, 0, ROWS,
+                    false);
             float activationScale = perBlock ? x.scales()[b] : 1f;
             for (int j = 0; j < count; j++) {
                 long halves = TQ2_0Format.interleavedScaleByte(w.rows(), w.cols(), firstBlock + block + j * stride, b);
@@ -462,7 +494,6 @@ final class TernaryLookupKernel implements MatMulKernel {
         int k = x.length();
         MemorySegment tables = s.tables(TILE_TOKENS * CHUNK_WORDS);
         int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
-        int[] blockSums = s.blockSums;
         for (int t = 0; t < n; t++) {
             buildTables(x.wide(), (tile + t) * k, chunk, CHUNK_WORDS, packing, tables, t * CHUNK_WORDS * TABLE);
         }
@@ -472,25 +503,15 @@ final class TernaryLookupKernel implements MatMulKernel {
             long stride = count == 4 ? wordByte(firstBlock + b + 1, chunk, words, rows, passWords) - base : 0;
             for (int t = 0; t < n; t++) {
                 fourBlocks(data, base, stride, chunk, chunk + CHUNK_WORDS, tables, t * CHUNK_WORDS * TABLE,
-                        blockSums);
-                addBlockSums(blockSums, 0, count == 4 ? 4 : 1, sums, (t * blocks + b) * ROWS);
+                        sums, (t * blocks + b) * ROWS, ROWS, true);
             }
             for (int extra = 1; count < 4 && extra < count; extra++) {
                 long extraBase = wordByte(firstBlock + b + extra, chunk, words, rows, passWords);
                 for (int t = 0; t < n; t++) {
                     fourBlocks(data, extraBase, 0, chunk, chunk + CHUNK_WORDS, tables, t * CHUNK_WORDS * TABLE,
-                            blockSums);
-                    addBlockSums(blockSums, 0, 1, sums, (t * blocks + b + extra) * ROWS);
+                            sums, (t * blocks + b + extra) * ROWS, 0, true);
                 }
             }
-        }
-    }
-
-    /** {@code sums[at + i] += blockSums[from + i]} for the sums of {@code blocks} row blocks. */
-    private static void addBlockSums(int[] blockSums, int from, int blocks, int[] sums, int at) {
-        for (int i = 0; i < blocks * ROWS; i += INTS.length()) {
-            IntVector.fromArray(INTS, sums, at + i).add(IntVector.fromArray(INTS, blockSums, from + i))
-                    .intoArray(sums, at + i);
         }
     }
 
@@ -567,6 +588,14 @@ final class TernaryLookupKernel implements MatMulKernel {
                 indexes[2 * round * ROWS + lane] = (short) (low ? lane : ROWS + lane - d);
                 indexes[(2 * round + 1) * ROWS + lane] = (short) (low ? lane + d : ROWS + lane);
             }
+        }
+        return indexes;
+    }
+
+    private static float[] interleave() {
+        float[] indexes = new float[ROWS];
+        for (int lane = 0; lane < ROWS; lane++) {
+            indexes[lane] = lane / 2 + (lane % 2) * (ROWS / 2);
         }
         return indexes;
     }
