@@ -271,6 +271,31 @@ final class TernaryLookupKernel implements MatMulKernel {
     }
 
     /**
+     * {@code out[firstRow + lane] = sum} (or {@code sum / divisor}) for the first {@code count} lanes of the block
+     * whose float sums start at {@code sumf[from]}: sixteen lanes at a time for a whole block, as
+     * {@link #scaleInto}.
+     */
+    private static void storeBlock(float[] sumf, int from, int count, boolean divide, float divisor, float[] out,
+                                   int firstRow) {
+        if (count == ROWS) {
+            int half = FLOATS.length();
+            FloatVector even = FloatVector.fromArray(FLOATS, sumf, from);
+            FloatVector odd = FloatVector.fromArray(FLOATS, sumf, from + half);
+            if (divide) {
+                even = even.div(divisor);
+                odd = odd.div(divisor);
+            }
+            FloatVector.fromArray(FLOATS, INTERLEAVE, 0).selectFrom(even, odd).intoArray(out, firstRow);
+            FloatVector.fromArray(FLOATS, INTERLEAVE, half).selectFrom(even, odd).intoArray(out, firstRow + half);
+            return;
+        }
+        for (int lane = 0; lane < count; lane++) {
+            float sum = sumf[from + sumIndex(lane)];
+            out[firstRow + lane] = divide ? sum / divisor : sum;
+        }
+    }
+
+    /**
      * {@code out[firstRow + lane] = (float) sum / actScale · weightScale} for the first {@code count} lanes of the
      * block whose sums start at {@code sums[from]}, rounded as the reference does.
      */
@@ -377,10 +402,10 @@ final class TernaryLookupKernel implements MatMulKernel {
                 }
             }
             for (int t = 0; t < n; t++) {
-                for (int r = rowStart; r < rowEnd; r++) {
-                    int local = r - rowStart;
-                    float sum = sumf[t * blocks * ROWS + (local / ROWS) * ROWS + sumIndex(local % ROWS)];
-                    out[(tile + t) * rows + r] = perBlock ? sum : sum / x.scales()[tile + t];
+                for (int b = 0; b < blocks; b++) {
+                    int first = rowStart + b * ROWS;
+                    storeBlock(sumf, (t * blocks + b) * ROWS, Math.min(ROWS, rowEnd - first), !perBlock,
+                            x.scales()[tile + t], out, (tile + t) * rows + first);
                 }
             }
         }
@@ -415,10 +440,7 @@ final class TernaryLookupKernel implements MatMulKernel {
         }
         boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
         for (int block = 0; block < blocks; block++) {
-            for (int lane = 0; lane < ROWS; lane++) {
-                float sum = sumf[block * ROWS + sumIndex(lane)];
-                out[(firstBlock + block) * ROWS + lane] = perBlock ? sum : sum / x.scales()[0];
-            }
+            storeBlock(sumf, block * ROWS, ROWS, !perBlock, x.scales()[0], out, (firstBlock + block) * ROWS);
         }
     }
 
