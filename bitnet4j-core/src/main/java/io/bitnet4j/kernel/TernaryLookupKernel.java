@@ -39,7 +39,7 @@ import jdk.incubator.vector.VectorOperators;
  * {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens on; generation from the file's layout stays on {@link I2SKernel} and
  * {@link TQ2Kernel}.
  */
-final class TernaryLookupKernel implements MatMulKernel {
+final class TernaryLookupKernel implements TokenSplitKernel {
     static final TernaryLookupKernel INSTANCE = new TernaryLookupKernel();
     /** Whether this machine runs the kernel: it needs 32 16-bit lanes. */
     static final boolean SUPPORTED = Simd.BITS == 512;
@@ -106,11 +106,86 @@ final class TernaryLookupKernel implements MatMulKernel {
             multiplyTQ2OneToken(w, x, out, rowStart, rowEnd, s);
         } else if (w.format() == TQ2_0Format.ROWS_32) {
             multiplyTQ2(w.tensor().data(), rowStart / ROWS, I2SFormat.PASS_WORDS, null, w, x, out, rowStart, rowEnd,
-                    s);
+                    0, x.tokens(), s);
         } else if (x.tokens() == 1) {
             multiplyOneToken(w.tensor().data(), w, x, out, rowStart, rowEnd, s);
         } else {
-            multiplyTokens(w.tensor().data(), rowStart / ROWS, I2SFormat.PASS_WORDS, w, x, out, rowStart, rowEnd, s);
+            multiplyTokens(w.tensor().data(), rowStart / ROWS, I2SFormat.PASS_WORDS, w, x, out, rowStart, rowEnd, 0,
+                    x.tokens(), s);
+        }
+    }
+
+    @Override
+    public boolean splitsTokens(WeightMatrix w, Activations x, int threads) {
+        return splitsTokens(x, threads);
+    }
+
+    @Override
+    public void reserve(WeightMatrix w, SharedWeights shared) {
+    }
+
+    @Override
+    public void prepareRows(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd) {
+    }
+
+    @Override
+    public void multiplyTokens(WeightMatrix w, Activations x, float[] out, SharedWeights shared, int tokenStart,
+                               int tokenEnd) {
+        Scratch s = SCRATCH.get();
+        if (w.format() == TQ2_0Format.ROWS_32) {
+            multiplyTQ2(w.tensor().data(), 0, I2SFormat.PASS_WORDS, null, w, x, out, 0, w.rows(), tokenStart,
+                    tokenEnd, s);
+        } else {
+            multiplyTokens(w.tensor().data(), 0, I2SFormat.PASS_WORDS, w, x, out, 0, w.rows(), tokenStart, tokenEnd,
+                    s);
+        }
+    }
+
+    /**
+     * Whether a product of the tokens of {@code x} on {@code threads} threads goes by tokens: when every thread gets
+     * at least {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens (fewer would read all the weights on every thread for
+     * little work).
+     */
+    static boolean splitsTokens(Activations x, int threads) {
+        return SUPPORTED && x.tokens() >= MIN_TOKENS_FROM_FILE_LAYOUT * threads;
+    }
+
+    /** Room in {@code shared} for the transposed codes (and TQ2_0's scales) of a matrix in a file's layout. */
+    static void reserveFileLayout(WeightMatrix w, SharedWeights shared) {
+        int blocks = (w.rows() + ROWS - 1) / ROWS;
+        boolean tq2 = w.tensor().type() == io.bitnet4j.gguf.GgmlType.TQ2_0;
+        shared.reserve((long) blocks * (w.cols() / 8) * WORD_BYTES, tq2 ? w.cols() / 256 * blocks * ROWS : 0);
+    }
+
+    /**
+     * Rows {@code [rowStart, rowEnd)} of a matrix in a file's layout (I2S-128 or TQ2_0) transposed into
+     * {@code shared}, block after block (and TQ2_0's scales as floats), for {@link #multiplyFileLayoutTokens}.
+     */
+    static void prepareFileLayout(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd) {
+        Scratch s = SCRATCH.get();
+        MemorySegment data = w.tensor().data();
+        int words = w.cols() / 8;
+        int totalBlocks = (w.rows() + ROWS - 1) / ROWS;
+        if (w.tensor().type() == io.bitnet4j.gguf.GgmlType.TQ2_0) {
+            int blockBytes = Packing.TQ2.blockBytes();
+            long rowBytes = (long) w.cols() / 256 * blockBytes;
+            s.transpose(data, Packing.TQ2, rowBytes, words, rowStart, rowEnd, shared.codes(), rowStart / ROWS);
+            s.blockScales(data, 2L * Packing.TQ2.wordsPerBlock(), ROWS * rowBytes, rowBytes, blockBytes,
+                    w.cols() / 256, rowStart, rowEnd, shared.scales(), totalBlocks, rowStart / ROWS);
+        } else {
+            s.transpose(data, Packing.I2S, w.cols() / 4, words, rowStart, rowEnd, shared.codes(), rowStart / ROWS);
+        }
+    }
+
+    /** Tokens {@code [tokenStart, tokenEnd)} times every row of a matrix {@link #prepareFileLayout} transposed. */
+    static void multiplyFileLayoutTokens(WeightMatrix w, Activations x, float[] out, SharedWeights shared,
+                                         int tokenStart, int tokenEnd) {
+        Scratch s = SCRATCH.get();
+        int words = w.cols() / 8;
+        if (w.tensor().type() == io.bitnet4j.gguf.GgmlType.TQ2_0) {
+            multiplyTQ2(shared.codes(), 0, words, shared.scales(), w, x, out, 0, w.rows(), tokenStart, tokenEnd, s);
+        } else {
+            multiplyTokens(shared.codes(), 0, words, w, x, out, 0, w.rows(), tokenStart, tokenEnd, s);
         }
     }
 
@@ -119,7 +194,7 @@ final class TernaryLookupKernel implements MatMulKernel {
         Scratch s = SCRATCH.get();
         MemorySegment repacked = s.transpose(w.tensor().data(), Packing.I2S, w.cols() / 4, w.cols() / 8, rowStart,
                 rowEnd);
-        multiplyTokens(repacked, 0, w.cols() / 8, w, x, out, rowStart, rowEnd, s);
+        multiplyTokens(repacked, 0, w.cols() / 8, w, x, out, rowStart, rowEnd, 0, x.tokens(), s);
     }
 
     @Override
@@ -318,18 +393,20 @@ final class TernaryLookupKernel implements MatMulKernel {
 
     /**
      * Several tokens: rows {@code [rowStart, rowEnd)}, whose interleaved words (in passes of {@code passWords})
-     * start at block {@code firstBlock} of {@code data}, for every token of {@code x}, tile by tile.
+     * start at block {@code firstBlock} of {@code data}, for tokens {@code [tokenStart, tokenEnd)} of {@code x},
+     * tile by tile.
      */
     private static void multiplyTokens(MemorySegment data, int firstBlock, int passWords, WeightMatrix w,
-                                       Activations x, float[] out, int rowStart, int rowEnd, Scratch s) {
+                                       Activations x, float[] out, int rowStart, int rowEnd, int tokenStart,
+                                       int tokenEnd, Scratch s) {
         int k = w.cols();
         int rows = w.rows();
         int words = k / 8;
         int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
         int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
         float weightScale = I2SFormat.scale(w.tensor());
-        for (int tile = 0; tile < x.tokens(); tile += TILE_TOKENS) {
-            int n = Math.min(TILE_TOKENS, x.tokens() - tile);
+        for (int tile = tokenStart; tile < tokenEnd; tile += TILE_TOKENS) {
+            int n = Math.min(TILE_TOKENS, tokenEnd - tile);
             java.util.Arrays.fill(sums, 0, n * blocks * ROWS, 0);
             for (int chunk = 0; chunk < words; chunk += CHUNK_WORDS) {
                 sumChunk(data, firstBlock, words, w.rows(), passWords, blocks, chunk, x, tile, n, Packing.I2S, s);
@@ -356,20 +433,21 @@ final class TernaryLookupKernel implements MatMulKernel {
         int blockBytes = Packing.TQ2.blockBytes();
         long rowBytes = (long) w.cols() / 256 * blockBytes;
         MemorySegment repacked = s.transpose(data, Packing.TQ2, rowBytes, w.cols() / 8, rowStart, rowEnd);
+        int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
         float[] scales = s.blockScales(data, 2L * Packing.TQ2.wordsPerBlock(), ROWS * rowBytes, rowBytes, blockBytes,
-                w.cols() / 256, rowStart, rowEnd);
-        multiplyTQ2(repacked, 0, w.cols() / 8, scales, w, x, out, rowStart, rowEnd, s);
+                w.cols() / 256, rowStart, rowEnd, s.scales(w.cols() / 256 * blocks * ROWS), blocks, 0);
+        multiplyTQ2(repacked, 0, w.cols() / 8, scales, w, x, out, rowStart, rowEnd, 0, x.tokens(), s);
     }
 
     /**
      * TQ2_0 rows {@code [rowStart, rowEnd)} whose interleaved words (in passes of {@code passWords}) start at block
-     * {@code firstBlock} of {@code data}, for every token of {@code x}, with their scales as
+     * {@code firstBlock} of {@code data}, for tokens {@code [tokenStart, tokenEnd)} of {@code x}, with their scales as
      * {@link Scratch#blockScales} lays them out, or (null) read from the {@link TQ2_0Format#ROWS_32} layout of
      * {@code data}.
      */
     private static void multiplyTQ2(MemorySegment data, int firstBlock, int passWords, float[] scales,
                                     WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd,
-                                    Scratch s) {
+                                    int tokenStart, int tokenEnd, Scratch s) {
         int k = w.cols();
         int rows = w.rows();
         int words = k / 8;
@@ -378,8 +456,8 @@ final class TernaryLookupKernel implements MatMulKernel {
         int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
         float[] sumf = s.floatSums(TILE_TOKENS * blocks * ROWS);
         boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
-        for (int tile = 0; tile < x.tokens(); tile += TILE_TOKENS) {
-            int n = Math.min(TILE_TOKENS, x.tokens() - tile);
+        for (int tile = tokenStart; tile < tokenEnd; tile += TILE_TOKENS) {
+            int n = Math.min(TILE_TOKENS, tokenEnd - tile);
             java.util.Arrays.fill(sumf, 0, n * blocks * ROWS, 0f);
             for (int b = 0; b < scaleBlocks; b++) {
                 java.util.Arrays.fill(sums, 0, n * blocks * ROWS, 0);
@@ -697,29 +775,33 @@ final class TernaryLookupKernel implements MatMulKernel {
             return floatSums;
         }
 
-        /**
-         * The F16 scales of TQ2_0 rows {@code [rowStart, rowEnd)} as floats, {@code [b·blocks·32 + 32·rowBlock +
-         * sumIndex(lane)]} for scale block b (zero for padding rows). Scale b of row r is at byte
-         * {@code first + (r/32)·rowBlockStride + (r%32)·laneStride + b·blockStride} of {@code data}.
-         */
-        float[] blockScales(MemorySegment data, long first, long rowBlockStride, long laneStride, long blockStride,
-                            int scaleBlocks, int rowStart, int rowEnd) {
-            int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
-            int size = scaleBlocks * blocks * ROWS;
+        float[] scales(int size) {
             if (scales.length < size) {
                 scales = new float[size];
             }
-            java.util.Arrays.fill(scales, 0, size, 0f);
-            for (int r = rowStart; r < rowEnd; r++) {
-                int local = r - rowStart;
-                int at = (local / ROWS) * ROWS + sumIndex(local % ROWS);
+            return scales;
+        }
+
+        /**
+         * The F16 scales of TQ2_0 rows {@code [rowStart, rowEnd)} as floats into {@code into}, at
+         * {@code [b·totalBlocks·32 + 32·(intoBlock + rowBlock) + sumIndex(lane)]} for scale block b and row block
+         * rowBlock of the range (zero for padding rows). Scale b of row r is at byte
+         * {@code first + (r/32)·rowBlockStride + (r%32)·laneStride + b·blockStride} of {@code data}.
+         */
+        float[] blockScales(MemorySegment data, long first, long rowBlockStride, long laneStride, long blockStride,
+                            int scaleBlocks, int rowStart, int rowEnd, float[] into, int totalBlocks,
+                            int intoBlock) {
+            int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
+            for (int local = 0; local < blocks * ROWS; local++) {
+                int r = rowStart + local;
+                int at = (intoBlock + local / ROWS) * ROWS + sumIndex(local % ROWS);
                 for (int b = 0; b < scaleBlocks; b++) {
                     long scaleByte = first + (r / ROWS) * rowBlockStride + (r % ROWS) * laneStride + b * blockStride;
-                    short half = data.get(Layouts.SHORT, scaleByte);
-                    scales[b * blocks * ROWS + at] = Float.float16ToFloat(half);
+                    into[b * totalBlocks * ROWS + at] = r < rowEnd
+                            ? Float.float16ToFloat(data.get(Layouts.SHORT, scaleByte)) : 0f;
                 }
             }
-            return scales;
+            return into;
         }
 
         /**
@@ -735,6 +817,13 @@ final class TernaryLookupKernel implements MatMulKernel {
             if (repacked.byteSize() < 2L * size) {
                 repacked = java.lang.foreign.Arena.ofAuto().allocate(2L * size, 64);
             }
+            return transpose(data, packing, rowBytes, words, rowStart, rowEnd, repacked, 0);
+        }
+
+        /** {@link #transpose} into {@code into}, the range's first block going to block {@code intoBlock} there. */
+        MemorySegment transpose(MemorySegment data, Packing packing, long rowBytes, int words, int rowStart,
+                                int rowEnd, MemorySegment into, int intoBlock) {
+            int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
             int whole = words - words % ROWS;
             for (int b = 0; b < blocks; b++) {
                 int first = rowStart + b * ROWS;
@@ -749,18 +838,19 @@ final class TernaryLookupKernel implements MatMulKernel {
                         }
                     }
                     transposeTile(tile);
-                    MemorySegment.copy(tile, 0, repacked, Layouts.SHORT, 2L * (b * words + m0) * ROWS, ROWS * ROWS);
+                    MemorySegment.copy(tile, 0, into, Layouts.SHORT, 2L * ((long) (intoBlock + b) * words + m0) * ROWS,
+                            ROWS * ROWS);
                 }
                 for (int lane = 0; lane < ROWS; lane++) {
                     for (int m = whole; m < words; m++) {
                         short word = lane < valid
                                 ? data.get(Layouts.SHORT, (first + lane) * rowBytes + packing.wordByte(m))
                                 : ZERO_WEIGHTS;
-                        repacked.set(Layouts.SHORT, 2L * ((b * words + m) * ROWS + lane), word);
+                        into.set(Layouts.SHORT, 2L * (((long) (intoBlock + b) * words + m) * ROWS + lane), word);
                     }
                 }
             }
-            return repacked;
+            return into;
         }
     }
 }

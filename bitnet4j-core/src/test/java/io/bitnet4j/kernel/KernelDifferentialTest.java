@@ -72,7 +72,9 @@ class KernelDifferentialTest {
      * The ternary lookup kernel: I2_S and TQ2_0 (both activation types) on the repacked layout (one token and
      * several) and on the file's layout (prompts of at least
      * {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens, transposed on the fly; row counts that are
-     * no multiple of 32 pad the last block), against the reference on the file's layout.
+     * no multiple of 32 pad the last block), against the reference on the file's layout; on one to three threads,
+     * so that prompts of at least {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens per thread are
+     * split by tokens (over a shared transposed copy, for the file's layout) and shorter ones by rows.
      */
     @ParameterizedTest(name = "{0} ({1}) with {2} activations")
     @CsvSource({
