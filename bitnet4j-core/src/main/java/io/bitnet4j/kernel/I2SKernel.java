@@ -24,7 +24,7 @@ import jdk.incubator.vector.VectorOperators;
  * from {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens on, where 512-bit vectors allow, they go to
  * {@link TernaryLookupKernel} instead.
  */
-final class I2SKernel implements TokenSplitKernel {
+final class I2SKernel implements FileLayoutTernaryKernel {
     static final I2SKernel INSTANCE = new I2SKernel();
 
     private I2SKernel() {
@@ -184,27 +184,6 @@ final class I2SKernel implements TokenSplitKernel {
             dot += TernaryLanes.sum(acc0.add(acc1).add(acc2.add(acc3)));
         }
         return dot;
-    }
-
-    @Override
-    public boolean splitsTokens(WeightMatrix w, Activations x, int threads) {
-        return TernaryLookupKernel.splitsTokens(x, threads);
-    }
-
-    @Override
-    public void reserve(WeightMatrix w, SharedWeights shared) {
-        TernaryLookupKernel.reserveFileLayout(w, shared);
-    }
-
-    @Override
-    public void prepareRows(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd) {
-        TernaryLookupKernel.prepareFileLayout(w, shared, rowStart, rowEnd);
-    }
-
-    @Override
-    public void multiplyTokens(WeightMatrix w, Activations x, float[] out, SharedWeights shared, int tokenStart,
-                               int tokenEnd) {
-        TernaryLookupKernel.multiplyFileLayoutTokens(w, x, out, shared, tokenStart, tokenEnd);
     }
 
     @Override

@@ -6,15 +6,13 @@ import io.bitnet4j.tensor.WeightMatrix;
 /**
  * Runs matrix products on a {@link WorkerPool}: output rows split across threads, or, for a kernel that builds
  * something per token ({@link TokenSplitKernel}) and enough tokens, the tokens. One instance per forward pass: its
- * task objects and shared weights are reused, so a product allocates nothing.
+ * task object and shared weights are reused, so a product allocates nothing.
  */
 public final class MatMul {
     private final WorkerPool pool;
     private final KernelSelector kernels;
-    private final RowTask task = new RowTask();
-    private final PrepareTask prepareTask = new PrepareTask();
-    private final TokenTask tokenTask = new TokenTask();
     private final SharedWeights shared = new SharedWeights();
+    private final ProductTask task = new ProductTask();
 
     public MatMul(WorkerPool pool, KernelSelector kernels) {
         this.pool = pool;
@@ -27,27 +25,36 @@ public final class MatMul {
             throw new IllegalArgumentException(w.name() + ": input length " + x.length() + " != " + w.cols());
         }
         MatMulKernel kernel = kernels.forMatrix(w, x.type());
+        task.set(kernel, w, x, out);
         if (kernel instanceof TokenSplitKernel split && pool.threads() > 1
                 && split.splitsTokens(w, x, pool.threads())) {
             split.reserve(w, shared);
-            prepareTask.set(split, w);
-            pool.parallelFor(w.rows(), kernel.rowGrain(), prepareTask);
-            prepareTask.set(null, null);
-            tokenTask.set(split, w, x, out);
-            pool.parallelFor(x.tokens(), tokenTask);
-            tokenTask.set(null, null, null, null);
-            return;
+            task.step = Step.PREPARE_ROWS;
+            pool.parallelFor(w.rows(), kernel.rowGrain(), task);
+            task.step = Step.TOKENS;
+            pool.parallelFor(x.tokens(), task);
+        } else {
+            task.step = Step.ROWS;
+            pool.parallelFor(w.rows(), kernel.rowGrain(), task);
         }
-        task.set(kernel, w, x, out);
-        pool.parallelFor(w.rows(), kernel.rowGrain(), task);
-        task.clear();
+        task.set(null, null, null, null);
     }
 
-    private static final class RowTask implements WorkerPool.RangeTask {
+    private enum Step {
+        /** A block of rows for every token. */
+        ROWS,
+        /** A block of rows prepared in the shared weights, before a token split. */
+        PREPARE_ROWS,
+        /** A block of tokens for every row. */
+        TOKENS
+    }
+
+    private final class ProductTask implements WorkerPool.RangeTask {
         private MatMulKernel kernel;
         private WeightMatrix w;
         private Activations x;
         private float[] out;
+        private Step step;
 
         void set(MatMulKernel kernel, WeightMatrix w, Activations x, float[] out) {
             this.kernel = kernel;
@@ -56,49 +63,13 @@ public final class MatMul {
             this.out = out;
         }
 
-        void clear() {
-            set(null, null, null, null);
-        }
-
         @Override
         public void run(int worker, int start, int end) {
-            kernel.multiply(w, x, out, start, end);
-        }
-    }
-
-    /** Rows of the matrix prepared in the shared weights, before a token split. */
-    private final class PrepareTask implements WorkerPool.RangeTask {
-        private TokenSplitKernel kernel;
-        private WeightMatrix w;
-
-        void set(TokenSplitKernel kernel, WeightMatrix w) {
-            this.kernel = kernel;
-            this.w = w;
-        }
-
-        @Override
-        public void run(int worker, int start, int end) {
-            kernel.prepareRows(w, shared, start, end);
-        }
-    }
-
-    /** A block of tokens times every row. */
-    private final class TokenTask implements WorkerPool.RangeTask {
-        private TokenSplitKernel kernel;
-        private WeightMatrix w;
-        private Activations x;
-        private float[] out;
-
-        void set(TokenSplitKernel kernel, WeightMatrix w, Activations x, float[] out) {
-            this.kernel = kernel;
-            this.w = w;
-            this.x = x;
-            this.out = out;
-        }
-
-        @Override
-        public void run(int worker, int start, int end) {
-            kernel.multiplyTokens(w, x, out, shared, start, end);
+            switch (step) {
+                case ROWS -> kernel.multiply(w, x, out, start, end);
+                case PREPARE_ROWS -> ((TokenSplitKernel) kernel).prepareRows(w, shared, start, end);
+                case TOKENS -> ((TokenSplitKernel) kernel).multiplyTokens(w, x, out, shared, start, end);
+            }
         }
     }
 }

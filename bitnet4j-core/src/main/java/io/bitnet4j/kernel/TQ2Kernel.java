@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorOperators;
  * {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens go to {@link TernaryLookupKernel} where 512-bit
  * vectors allow.
  */
-final class TQ2Kernel implements TokenSplitKernel {
+final class TQ2Kernel implements FileLayoutTernaryKernel {
     static final TQ2Kernel INSTANCE = new TQ2Kernel();
     private static final int BLOCK_BYTES = 66;
 
@@ -76,27 +76,6 @@ final class TQ2Kernel implements TokenSplitKernel {
 
     private static float scaleOf(MemorySegment data, long block) {
         return Float.float16ToFloat(data.get(Layouts.SHORT, block + 64));
-    }
-
-    @Override
-    public boolean splitsTokens(WeightMatrix w, Activations x, int threads) {
-        return TernaryLookupKernel.splitsTokens(x, threads);
-    }
-
-    @Override
-    public void reserve(WeightMatrix w, SharedWeights shared) {
-        TernaryLookupKernel.reserveFileLayout(w, shared);
-    }
-
-    @Override
-    public void prepareRows(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd) {
-        TernaryLookupKernel.prepareFileLayout(w, shared, rowStart, rowEnd);
-    }
-
-    @Override
-    public void multiplyTokens(WeightMatrix w, Activations x, float[] out, SharedWeights shared, int tokenStart,
-                               int tokenEnd) {
-        TernaryLookupKernel.multiplyFileLayoutTokens(w, x, out, shared, tokenStart, tokenEnd);
     }
 
     @Override
