@@ -37,7 +37,9 @@ import jdk.incubator.vector.VectorOperators;
  * builds the tiles' tables once and runs every row block of the thread over them. Weights in the file's layout are
  * first transposed into per-thread scratch memory (one pass per row), which pays for itself from
  * {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens on; generation from the file's layout stays on {@link I2SKernel} and
- * {@link TQ2Kernel}.
+ * {@link TQ2Kernel}. With at least that many tokens per thread, {@link MatMul} splits the tokens instead of the
+ * rows ({@link TokenSplitKernel}), so that each token's tables are built on one thread only; weights in a file's
+ * layout are then transposed once into a copy all threads share.
  */
 final class TernaryLookupKernel implements TokenSplitKernel {
     static final TernaryLookupKernel INSTANCE = new TernaryLookupKernel();
@@ -118,14 +120,6 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     @Override
     public boolean splitsTokens(WeightMatrix w, Activations x, int threads) {
         return splitsTokens(x, threads);
-    }
-
-    @Override
-    public void reserve(WeightMatrix w, SharedWeights shared) {
-    }
-
-    @Override
-    public void prepareRows(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd) {
     }
 
     @Override

@@ -13,11 +13,19 @@ interface TokenSplitKernel extends MatMulKernel {
     /** Whether the product of {@code x} on {@code threads} threads should be split by tokens. */
     boolean splitsTokens(WeightMatrix w, Activations x, int threads);
 
-    /** Makes {@code shared} large enough for {@code w}; called on one thread before {@link #prepareRows}. */
-    void reserve(WeightMatrix w, SharedWeights shared);
+    /**
+     * Makes {@code shared} large enough for {@code w}; called on one thread before {@link #prepareRows}. Nothing by
+     * default: weights already in the kernel's layout need no shared copy.
+     */
+    default void reserve(WeightMatrix w, SharedWeights shared) {
+    }
 
-    /** Prepares rows {@code [rowStart, rowEnd)} (a multiple of {@link #rowGrain()} from the start) in {@code shared}. */
-    void prepareRows(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd);
+    /**
+     * Prepares rows {@code [rowStart, rowEnd)} (a multiple of {@link #rowGrain()} from the start) in {@code shared}.
+     * Nothing by default, as for {@link #reserve}.
+     */
+    default void prepareRows(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd) {
+    }
 
     /** {@code out[t*rows + r] = W[r] · x[t]} for every row and the tokens {@code [tokenStart, tokenEnd)}. */
     void multiplyTokens(WeightMatrix w, Activations x, float[] out, SharedWeights shared, int tokenStart,
