@@ -212,6 +212,35 @@ class KernelDifferentialTest {
     }
 
     /**
+     * The scan that picks the F16 kernel finds one infinity or NaN wherever it sits (in the four-halves-at-a-time
+     * part and in the tail, at an odd byte offset), and passes the finite halves nearest to them.
+     */
+    @org.junit.jupiter.api.Test
+    void f16ScanFindsEveryNonFiniteHalf() {
+        int cols = 7;
+        int rows = 5;
+        short[] finite = {0x7bff, (short) 0xfbff, 0x0000, (short) 0x8000, 0x03ff, 0x3c00, 0x7800};
+        short[] nonFinite = {0x7c00, (short) 0xfc00, 0x7e00, 0x7c01, (short) 0xffff};
+        MemorySegment holder = arena.allocate(2L * cols * rows + 3);
+        MemorySegment data = holder.asSlice(1, 2L * cols * rows);
+        WeightMatrix w = WeightMatrix.of(new Tensor("w", GgmlType.F16, new long[] {cols, rows}, data),
+                I2SFormat.I2S_128);
+        for (int i = 0; i < cols * rows; i++) {
+            data.set(io.bitnet4j.tensor.Layouts.SHORT, 2L * i, finite[i % finite.length]);
+        }
+        assertThat(F16Kernel.forTensor(w)).isSameAs(F16Kernel.FINITE);
+        for (int at = 0; at < cols * rows; at++) {
+            short kept = data.get(io.bitnet4j.tensor.Layouts.SHORT, 2L * at);
+            for (short half : nonFinite) {
+                data.set(io.bitnet4j.tensor.Layouts.SHORT, 2L * at, half);
+                assertThat(F16Kernel.forTensor(w)).as("0x%04x at half %d", half & 0xffff, at)
+                        .isSameAs(F16Kernel.PATCHED);
+            }
+            data.set(io.bitnet4j.tensor.Layouts.SHORT, 2L * at, kept);
+        }
+    }
+
+    /**
      * Weights and activations at the ends of the F16 range (the largest finite half, subnormal halves, activations of
      * ±65504 and ±2^-24): the four-row path moves the weights' rebiasing by 2^112 onto the activations, which must
      * neither overflow nor lose bits there.
