@@ -22,8 +22,9 @@ import jdk.incubator.vector.VectorOperators;
  * either packing holds eight 2-bit codes of one row ({@link Packing} says which columns); in the
  * {@link I2SFormat#I2S_128_ROWS_32} layout one 512-bit load holds that word for 32 consecutive rows. For each word
  * position and token, three tables hold every possible partial sum {@code Σ (c−1)·q}: bits 0-5 of the word (three
- * columns, 64 entries), bits 6-11 (three columns, 64 entries) and bits 12-15 (two columns, 16 entries). A permute ({@code selectFrom}: vpermi2w / vpermw) looks up all 32 rows
- * at once, so eight multiply-adds per row cost three permutes and three adds. Sums stay in 16-bit lanes for 128
+ * columns, 64 entries), bits 6-11 (three columns, 64 entries) and bits 12-15 (two columns, 16 entries). A permute
+ * ({@code selectFrom}: vpermi2w / vpermw) looks up all 32 rows at once, so eight multiply-adds per row cost three
+ * permutes and three adds. Sums stay in 16-bit lanes for 128
  * columns (at most 16·8·2·127 = 32512, even for the code 3 that no file holds) and are then widened to ints.
  *
  * <p>For I2_S the result is the integer {@code Σ (c−1)·q = Σ c·q − Σ q} of the row, converted as
