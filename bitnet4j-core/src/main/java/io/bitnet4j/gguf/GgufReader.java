@@ -199,11 +199,7 @@ final class GgufReader {
         int n = (int) count;
         switch (elementType) {
             case STRING -> {
-                List<String> strings = new ArrayList<>(n);
-                for (int i = 0; i < n; i++) {
-                    strings.add(string(MAX_STRING_BYTES, "string"));
-                }
-                return new GgufValue.StringArray(strings);
+                return new GgufValue.StringArray(stringArray(n));
             }
             case FLOAT32, FLOAT64 -> {
                 double[] values = new double[n];
@@ -415,6 +411,16 @@ final class GgufReader {
 
     /** A GGUF string of at most {@code maxBytes} bytes; {@code what} names it in errors ("name", "metadata key"). */
     private String string(long maxBytes, String what) {
+        long length = stringLength(maxBytes, what);
+        charge(1, STRING_HEAP_BYTES + 2 * length);
+        byte[] bytes = new byte[(int) length];
+        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, pos, bytes, 0, bytes.length);
+        pos += length;
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** Reads a string's length and checks it against the bytes that remain and {@code maxBytes}. */
+    private long stringLength(long maxBytes, String what) {
         long length = u64();
         long remaining = size - pos;
         if (length < 0 || length > remaining) {
@@ -424,11 +430,35 @@ final class GgufReader {
         if (length > maxBytes) {
             throw fail(what + " is longer than " + maxBytes + " bytes (" + length + ")");
         }
-        charge(1, STRING_HEAP_BYTES + 2 * length);
-        byte[] bytes = new byte[(int) length];
-        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, pos, bytes, 0, bytes.length);
-        pos += length;
-        return new String(bytes, StandardCharsets.UTF_8);
+        return length;
+    }
+
+    /** Reads {@code n} strings into one packed list: checked and measured in a first pass, copied in a second. */
+    private PackedStrings stringArray(int n) {
+        long start = pos;
+        long total = 0;
+        for (int i = 0; i < n; i++) {
+            long length = stringLength(MAX_STRING_BYTES, "string");
+            charge(1, STRING_HEAP_BYTES + 2 * length);
+            pos += length;
+            total += length;
+        }
+        if (total > Integer.MAX_VALUE - 16) {
+            throw fail("an array of strings of " + total + " bytes in all; at most 2 GiB are supported");
+        }
+        byte[] utf8 = new byte[(int) total];
+        int[] starts = new int[n + 1];
+        pos = start;
+        int at = 0;
+        for (int i = 0; i < n; i++) {
+            int length = (int) u64();
+            starts[i] = at;
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, pos, utf8, at, length);
+            pos += length;
+            at += length;
+        }
+        starts[n] = at;
+        return new PackedStrings(utf8, starts);
     }
 
     /** Accounts for {@code count} parsed values of {@code bytesEach} heap bytes, refusing headers past the budget. */

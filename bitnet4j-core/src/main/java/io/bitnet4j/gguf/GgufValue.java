@@ -173,7 +173,7 @@ public sealed interface GgufValue {
 
     record StringArray(List<String> values) implements ArrayValue {
         public StringArray {
-            values = List.copyOf(values);
+            values = values instanceof PackedStrings ? values : List.copyOf(values);
         }
 
         @Override

@@ -2,9 +2,11 @@ package io.bitnet4j.tokenizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 
 /**
  * Finds special-token text in input and cuts the input into raw-text fragments and token ids, with the result of
@@ -19,36 +21,41 @@ final class SpecialTokenSplitter {
     /** Fragment marker in the output: a token, followed by its id. */
     static final int TOKEN = -1;
 
-    private final String[] texts;
     /** Candidate ids in claiming order. */
     private final int[] order;
+    /** The UTF-16 length of each candidate's text, by rank. */
+    private final int[] lengths;
     private final boolean[] userDefined;
     private final boolean anyUserDefined;
     private final Node root = new Node();
     private final boolean[] firstChar = new boolean[65536];
 
-    SpecialTokenSplitter(String[] texts, TokenType[] types) {
-        this.texts = texts;
+    /** @param textOf the text of each token id, for the ids of {@code types} */
+    SpecialTokenSplitter(IntFunction<String> textOf, TokenType[] types) {
         List<Integer> candidates = new ArrayList<>();
-        for (int id = 0; id < texts.length; id++) {
+        Map<Integer, String> texts = new HashMap<>();
+        for (int id = 0; id < types.length; id++) {
             TokenType t = types[id];
             if (t == TokenType.CONTROL || t == TokenType.UNKNOWN || t == TokenType.USER_DEFINED) {
                 candidates.add(id);
+                texts.put(id, textOf.apply(id));
             }
         }
-        int[] utf8 = new int[texts.length];
-        for (int id : candidates) {
-            utf8[id] = TextUtil.utf8Length(texts[id]);
-        }
-        candidates.sort((a, b) -> utf8[a] != utf8[b] ? Integer.compare(utf8[b], utf8[a]) : Integer.compare(a, b));
+        Map<Integer, Integer> utf8 = new HashMap<>();
+        texts.forEach((id, text) -> utf8.put(id, TextUtil.utf8Length(text)));
+        candidates.sort((a, b) -> !utf8.get(a).equals(utf8.get(b)) ? Integer.compare(utf8.get(b), utf8.get(a))
+                : Integer.compare(a, b));
         order = candidates.stream().mapToInt(Integer::intValue).toArray();
+        lengths = new int[order.length];
         userDefined = new boolean[order.length];
         boolean anyUser = false;
         for (int r = 0; r < order.length; r++) {
             int id = order[r];
+            String text = texts.get(id);
+            lengths[r] = text.length();
             userDefined[r] = types[id] == TokenType.USER_DEFINED;
             anyUser |= userDefined[r];
-            insert(texts[id], r);
+            insert(text, r);
         }
         anyUserDefined = anyUser;
     }
@@ -112,7 +119,7 @@ final class SpecialTokenSplitter {
             int rank = (int) (found[k] >>> 32);
             int start = (int) found[k];
             int id = order[rank];
-            int end = start + texts[id].length();
+            int end = start + lengths[rank];
             if (rank != currentRank) {
                 currentRank = rank;
                 lastEnd = 0;

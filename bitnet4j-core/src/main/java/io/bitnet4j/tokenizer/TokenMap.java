@@ -1,6 +1,7 @@
 package io.bitnet4j.tokenizer;
 
 import java.util.Arrays;
+import java.util.function.IntFunction;
 
 /**
  * Token text to id, an open-addressing hash table that can be probed with a slice of a {@code char[]} so that
@@ -19,32 +20,34 @@ final class TokenMap {
     private final int mask;
 
     /**
-     * Builds the map of {@code tokens[i] -> i}. If a text occurs twice, {@code duplicateOut[0]} and
-     * {@code duplicateOut[1]} receive the two ids of the first duplicate found and the later id is not stored.
+     * Builds the map of {@code textOf(i) -> i} for the ids {@code [0, n)}. If a text occurs twice,
+     * {@code duplicateOut[0]} and {@code duplicateOut[1]} receive the two ids of the first duplicate found and the
+     * later id is not stored. {@code textOf} is called twice per id, to size the pool exactly: a grown pool left megabytes of
+     * garbage that outlived the young generation and stayed resident.
      */
-    TokenMap(String[] tokens, int[] duplicateOut) {
-        int n = tokens.length;
+    TokenMap(int n, IntFunction<String> textOf, int[] duplicateOut) {
         offsets = new int[n + 1];
         long total = 0;
         for (int id = 0; id < n; id++) {
             offsets[id] = (int) total;
-            total += tokens[id].length();
+            total += textOf.apply(id).length();
             if (total > Integer.MAX_VALUE - 16) {
                 throw new IllegalArgumentException("token texts too long");
             }
         }
         offsets[n] = (int) total;
         pool = new char[(int) total];
-        for (int id = 0; id < n; id++) {
-            tokens[id].getChars(0, tokens[id].length(), pool, offsets[id]);
-        }
         int capacity = Integer.highestOneBit(Math.max(4, n * 2 - 1)) << 1;
         slots = new long[capacity];
         mask = capacity - 1;
         duplicateOut[0] = -1;
         for (int id = 0; id < n; id++) {
-            int h = tokens[id].hashCode();
-            int existing = find(h, pool, offsets[id], offsets[id + 1] - offsets[id]);
+            String text = textOf.apply(id);
+            int start = offsets[id];
+            int length = offsets[id + 1] - start;
+            text.getChars(0, length, pool, start);
+            int h = text.hashCode();
+            int existing = find(h, pool, start, length);
             if (existing >= 0) {
                 if (duplicateOut[0] < 0) {
                     duplicateOut[0] = existing;
@@ -63,6 +66,11 @@ final class TokenMap {
     private static int mix(int h) {
         h *= 0x9E3779B9;
         return h ^ (h >>> 16);
+    }
+
+    /** The text of a token. */
+    String text(int id) {
+        return new String(pool, offsets[id], offsets[id + 1] - offsets[id]);
     }
 
     /** The id of this text, or -1. */

@@ -62,7 +62,7 @@ public final class Tokenizer {
 
     private final String source;
     private final Kind kind;
-    private final String[] texts;
+    private final int vocabSize;
     private final TokenType[] types;
     private final float[] scores;
     private final TokenMap tokenMap;
@@ -86,7 +86,7 @@ public final class Tokenizer {
     private Tokenizer(Builder b) {
         this.source = b.source;
         this.kind = b.kind;
-        this.texts = b.texts;
+        this.vocabSize = b.vocabSize;
         this.types = b.types;
         this.scores = b.scores;
         this.tokenMap = b.tokenMap;
@@ -99,15 +99,15 @@ public final class Tokenizer {
         this.addSpacePrefix = b.addSpacePrefix;
         this.cleanSpaces = b.cleanSpaces;
         this.eogIds = b.eogIds;
-        this.eog = new boolean[texts.length];
+        this.eog = new boolean[vocabSize];
         for (int id : eogIds) {
             eog[id] = true;
         }
         this.preTokenizer = b.preTokenizer;
         this.bpe = kind == Kind.BPE ? new BpeTokenizer(tokenMap, b.merges, preTokenizer.type(), preTokenizer.ignoreMerges()) : null;
         this.spm = kind == Kind.SPM ? new SpmTokenizer(source, tokenMap, scores, unk) : null;
-        this.specials = new SpecialTokenSplitter(texts, types);
-        this.pieces = new AtomicReferenceArray<>(texts.length);
+        this.specials = new SpecialTokenSplitter(tokenMap::text, types);
+        this.pieces = new AtomicReferenceArray<>(vocabSize);
         if (bpe != null && bpe.missingByteTokens() > 0) {
             LOG.log(System.Logger.Level.WARNING, "{0}: {1} of the 256 bytes have no token; text containing them "
                     + "loses them, as in llama.cpp", source, bpe.missingByteTokens());
@@ -137,7 +137,7 @@ public final class Tokenizer {
     private static final class Builder {
         final String source;
         Kind kind;
-        String[] texts;
+        int vocabSize;
         TokenType[] types;
         float[] scores;
         TokenMap tokenMap;
@@ -193,9 +193,9 @@ public final class Tokenizer {
                 addBos = true;
                 addSpacePrefix = true;
                 cleanSpaces = false;
-                for (int id = 0; id < texts.length; id++) {
-                    if (types[id] == TokenType.BYTE && !texts[id].matches("<0x[0-9A-Fa-f]{2}>")) {
-                        throw BitnetException.invalidModel(source + ": token " + id + " '" + texts[id]
+                for (int id = 0; id < vocabSize; id++) {
+                    if (types[id] == TokenType.BYTE && !tokenMap.text(id).matches("<0x[0-9A-Fa-f]{2}>")) {
+                        throw BitnetException.invalidModel(source + ": token " + id + " '" + tokenMap.text(id)
                                 + "' has type BYTE but is not of the form <0xNN>");
                     }
                 }
@@ -223,18 +223,17 @@ public final class Tokenizer {
             if (n == 0) {
                 throw BitnetException.invalidModel(source + ": " + KEY_TOKENS + " is empty");
             }
-            texts = list.toArray(new String[0]);
+            vocabSize = n;
             for (int id = 0; id < n; id++) {
-                if (texts[id].isEmpty()) {
-                    texts[id] = "[EMPTY_" + id + "]"; // as llama.cpp renames empty tokens
+                if (list.get(id).isEmpty()) {
                     LOG.log(System.Logger.Level.WARNING, "{0}: empty token at index {1}", source, id);
                 }
             }
             int[] dup = new int[2];
-            tokenMap = new TokenMap(texts, dup);
+            tokenMap = new TokenMap(n, id -> storedText(list, id), dup);
             if (dup[0] >= 0) {
                 throw BitnetException.invalidModel(source + ": " + KEY_TOKENS + " has the same token '"
-                        + texts[dup[0]] + "' at ids " + dup[0] + " and " + dup[1]);
+                        + tokenMap.text(dup[0]) + "' at ids " + dup[0] + " and " + dup[1]);
             }
             scores = new float[n];
             Optional<double[]> s = md.optionalFloatArray(KEY_SCORES);
@@ -263,6 +262,12 @@ public final class Tokenizer {
                     types[id] = type;
                 }
             }
+        }
+
+        /** A token's text as the file stores it, except that an empty one is renamed, as llama.cpp does. */
+        private static String storedText(List<String> tokens, int id) {
+            String text = tokens.get(id);
+            return text.isEmpty() ? "[EMPTY_" + id + "]" : text;
         }
 
         private void checkLength(String key, int length, int n) {
@@ -338,15 +343,15 @@ public final class Tokenizer {
         private int specialId(GgufMetadata md, String key, int defaultId) {
             OptionalLong v = md.optionalLong(key);
             if (v.isEmpty()) {
-                return defaultId < texts.length ? defaultId : -1;
+                return defaultId < vocabSize ? defaultId : -1;
             }
             long id = v.getAsLong();
             if (id == -1 || id == 0xFFFFFFFFL) {
                 return -1;
             }
-            if (id < 0 || id >= texts.length) {
+            if (id < 0 || id >= vocabSize) {
                 throw BitnetException.invalidModel(source + ": metadata key '" + key + "' = " + id
-                        + " is out of range: the vocabulary has " + texts.length + " tokens");
+                        + " is out of range: the vocabulary has " + vocabSize + " tokens");
             }
             return (int) id;
         }
@@ -408,7 +413,7 @@ public final class Tokenizer {
         private void makeControl(int id) {
             if (id >= 0 && types[id] != TokenType.CONTROL) {
                 LOG.log(System.Logger.Level.WARNING, "{0}: token {1} ''{2}'' looks like a control token but has "
-                        + "type {3}; treating it as CONTROL, as llama.cpp does", source, id, texts[id], types[id]);
+                        + "type {3}; treating it as CONTROL, as llama.cpp does", source, id, tokenMap.text(id), types[id]);
                 types[id] = TokenType.CONTROL;
             }
         }
@@ -488,7 +493,7 @@ public final class Tokenizer {
     }
 
     private byte[] computePiece(int id) {
-        String text = texts[id];
+        String text = tokenMap.text(id);
         TokenType type = types[id];
         if (type == TokenType.CONTROL || type == TokenType.UNKNOWN || type == TokenType.USER_DEFINED) {
             return text.getBytes(StandardCharsets.UTF_8);
@@ -642,8 +647,8 @@ public final class Tokenizer {
     }
 
     private void checkId(int id) {
-        if (id < 0 || id >= texts.length) {
-            throw BitnetException.usage("token id " + id + " is out of range: the vocabulary has " + texts.length
+        if (id < 0 || id >= vocabSize) {
+            throw BitnetException.usage("token id " + id + " is out of range: the vocabulary has " + vocabSize
                     + " tokens");
         }
     }
@@ -665,13 +670,13 @@ public final class Tokenizer {
     }
 
     public int vocabSize() {
-        return texts.length;
+        return vocabSize;
     }
 
     /** The token's text as stored in the vocabulary (byte-level BPE text is in the GPT-2 alphabet). */
     public String tokenText(int id) {
         checkId(id);
-        return texts[id];
+        return tokenMap.text(id);
     }
 
     public TokenType tokenType(int id) {

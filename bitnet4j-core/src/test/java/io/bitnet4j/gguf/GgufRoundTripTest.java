@@ -50,7 +50,7 @@ class GgufRoundTripTest {
         values.put("arr.f32", new GgufValue.FloatArray(GgufValueType.FLOAT32, new double[] {0.5, -0f}));
         values.put("arr.f64", new GgufValue.FloatArray(GgufValueType.FLOAT64, new double[] {1e300}));
         values.put("arr.bool", new GgufValue.BoolArray(new boolean[] {true, false, true}));
-        values.put("arr.string", new GgufValue.StringArray(List.of("a", "", "Ġ Ġ")));
+        values.put("arr.string", new GgufValue.StringArray(List.of("a", "", "Ġ Ġ", "😀✓", "")));
         values.put("arr.empty", new GgufValue.IntArray(GgufValueType.INT32, new long[0]));
         values.put("arr.nested", new GgufValue.NestedArray(List.of(
                         new GgufValue.NestedArray(List.of(new GgufValue.StringArray(List.of("deep")))),

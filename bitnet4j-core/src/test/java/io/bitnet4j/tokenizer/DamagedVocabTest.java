@@ -114,6 +114,17 @@ class DamagedVocabTest {
     }
 
     @Test
+    void emptyTokenIsRenamedAsLlamaCppDoes() {
+        SyntheticVocab v = tok512();
+        List<String> tokens = new ArrayList<>(v.stringsOf("tokenizer.ggml.tokens"));
+        tokens.set(300, "");
+        Tokenizer t = v.strings("tokenizer.ggml.tokens", tokens).build();
+        assertThat(t.tokenText(300)).isEqualTo("[EMPTY_300]");
+        assertThat(t.tokenText(299)).isEqualTo(tokens.get(299));
+        assertThat(t.tokenText(301)).isEqualTo(tokens.get(301));
+    }
+
+    @Test
     void duplicateTokens() {
         SyntheticVocab v = tok512();
         List<String> tokens = new ArrayList<>(v.stringsOf("tokenizer.ggml.tokens"));
