@@ -70,7 +70,7 @@ final class ChatCommand implements Callable<Integer> {
                     return 0;
                 }
                 if (line.strip().equals("/reset")) {
-                    session.truncate(0);
+                    generator.reset();
                     previous = null;
                     continue;
                 }

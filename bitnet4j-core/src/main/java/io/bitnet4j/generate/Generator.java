@@ -12,11 +12,17 @@ import java.util.function.Consumer;
  * The generation loop: the prompt is processed as a batch, then one token at a time is sampled, streamed as text
  * (whole UTF-8 characters only, held back while it could be the start of a stop string) and appended to the
  * session, until an end-of-generation token, the token limit, a stop string or a full context.
+ *
+ * <p>The last token of a generation that stops at the token limit, a stop string or a full context is not evaluated
+ * (nothing would read its logits), as in llama.cpp: it stays pending and the next request evaluates it before its
+ * prompt, so a conversation's context stays whole.
  */
 public final class Generator {
     private final Session session;
     private final Tokenizer tokenizer;
     private final int newlineToken;
+    /** The generated token that the session has not evaluated yet, or -1. */
+    private int pending = -1;
 
     public Generator(Session session, Tokenizer tokenizer) {
         this.session = session;
@@ -49,9 +55,15 @@ public final class Generator {
         return session;
     }
 
+    /** Empties the session and forgets a pending token: the next request starts a new conversation. */
+    public void reset() {
+        session.truncate(0);
+        pending = -1;
+    }
+
     /** Generates for {@code request}, passing each piece of text to {@code onText} as soon as it is final. */
     public GenerationResult generate(GenerationRequest request, Consumer<String> onText) {
-        int[] prompt = request.prompt();
+        int[] prompt = withPending(request.prompt());
         if (prompt.length == 0 && session.position() == 0) {
             throw BitnetException.usage("the prompt is empty and the vocabulary adds no BOS token; give a prompt");
         }
@@ -60,6 +72,7 @@ public final class Generator {
                     + session.capacity() + " tokens" + (session.position() > 0 ? " (" + session.position()
                     + " already used)" : "") + "; raise -c");
         }
+        pending = -1;
         long start = System.nanoTime();
         float[] logits = prompt.length > 0 ? session.evaluate(prompt, 0, prompt.length) : session.logits();
         long promptDone = System.nanoTime();
@@ -71,12 +84,8 @@ public final class Generator {
         int[] generated = new int[16];
         int count = 0;
         long firstToken = 0;
-        StopReason reason = null;
+        StopReason reason = request.maxTokens() == 0 ? StopReason.MAX_TOKENS : null;
         while (reason == null) {
-            if (request.maxTokens() >= 0 && count >= request.maxTokens()) {
-                reason = StopReason.MAX_TOKENS;
-                break;
-            }
             int token = sampler.sample(logits, session.tokens(), session.position());
             if (count == 0) {
                 firstToken = System.nanoTime() - start;
@@ -96,13 +105,15 @@ public final class Generator {
             }
             if (filter.accept(piece)) {
                 reason = StopReason.STOP_STRING;
-                break;
-            }
-            if (session.remaining() == 0) {
+            } else if (request.maxTokens() >= 0 && count >= request.maxTokens()) {
+                reason = StopReason.MAX_TOKENS;
+            } else if (session.remaining() == 0) {
                 reason = StopReason.CONTEXT_FULL;
-                break;
+            } else {
+                logits = session.evaluate(token);
+                continue;
             }
-            logits = session.evaluate(token);
+            pending = token;
         }
         if (reason != StopReason.STOP_STRING) {
             filter.accept(decoder.flush());
@@ -112,5 +123,16 @@ public final class Generator {
         Timings timings = new Timings(prompt.length, promptDone - start, count, end - promptDone,
                 count > 0 ? firstToken : 0);
         return new GenerationResult(Arrays.copyOf(generated, count), filter.text(), reason, timings);
+    }
+
+    /** The prompt, after the pending token if there is one. */
+    private int[] withPending(int[] prompt) {
+        if (pending < 0) {
+            return prompt;
+        }
+        int[] tokens = new int[prompt.length + 1];
+        tokens[0] = pending;
+        System.arraycopy(prompt, 0, tokens, 1, prompt.length);
+        return tokens;
     }
 }

@@ -216,6 +216,40 @@ class GeneratorTest {
     }
 
     @Test
+    void theLastTokenBeforeTheLimitIsLeftPendingAndTheNextRequestEvaluatesItFirst() {
+        try (LanguageModel lm = open(helloWorld(), 64)) {
+            Generator g = lm.newGenerator();
+            Run first = generate(g, new int[] {BOS}, 2, List.of(), false);
+            assertThat(first.result().tokens()).containsExactly(HELLO, WOR);
+            assertThat(first.result().stopReason()).isEqualTo(StopReason.MAX_TOKENS);
+            assertThat(g.session().position()).as("BOS and Hello evaluated; wor, whose logits nobody reads, not")
+                    .isEqualTo(2);
+            Run rest = generate(g, new int[0], -1, List.of(), false);
+            assertThat(rest.result().tokens()).as("the model saw wor before choosing").containsExactly(LD, BANG);
+            assertThat(rest.result().timings().promptTokens()).isEqualTo(1);
+            assertThat(g.session().tokens()).startsWith(BOS, HELLO, WOR, LD, BANG);
+        }
+    }
+
+    @Test
+    void aTokenLeftPendingByAStopStringComesBeforeTheNextPrompt() {
+        try (LanguageModel lm = open(helloWorld(), 64)) {
+            Generator g = lm.newGenerator();
+            Run first = generate(g, new int[] {BOS}, -1, List.of("wor"), false);
+            assertThat(first.result().stopReason()).isEqualTo(StopReason.STOP_STRING);
+            assertThat(g.session().position()).isEqualTo(2);
+            Run next = generate(g, new int[] {LD}, 1, List.of(), false);
+            assertThat(next.result().tokens()).containsExactly(BANG);
+            assertThat(next.result().timings().promptTokens()).isEqualTo(2);
+            assertThat(g.session().tokens()).startsWith(BOS, HELLO, WOR, LD);
+            g.reset();
+            assertThat(g.session().position()).isZero();
+            assertThat(generate(g, new int[] {BOS}, 1, List.of(), false).result().timings().promptTokens())
+                    .as("reset forgets the pending token").isEqualTo(1);
+        }
+    }
+
+    @Test
     void aSecondRequestContinuesTheSession() {
         Map<Integer, Integer> next = helloWorld();
         next.put(A, B);
