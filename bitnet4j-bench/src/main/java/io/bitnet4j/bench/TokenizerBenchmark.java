@@ -35,7 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * (UTF-8 bytes of the corpus encoded; divide by 10^6 for MB/s) and {@code tokens} per second.
  */
 @State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        JitSettings.TRAPS_PER_BYTECODE, JitSettings.TRAPS_PER_METHOD, JitSettings.QUIET, JitSettings.INLINE_BASE,
+        JitSettings.INLINE_OFFSET})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class TokenizerBenchmark {

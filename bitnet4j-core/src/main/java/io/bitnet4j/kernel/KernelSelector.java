@@ -1,10 +1,14 @@
 package io.bitnet4j.kernel;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import io.bitnet4j.gguf.GgmlType;
 import io.bitnet4j.tensor.ActivationType;
 import io.bitnet4j.tensor.I2SFormat;
 import io.bitnet4j.tensor.TQ2_0Format;
 import io.bitnet4j.tensor.WeightMatrix;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Chooses the matrix-product kernel for a weight type and activation type: a Vector API kernel where one exists and
@@ -133,11 +137,44 @@ public final class KernelSelector {
         logged = true;
         if (VECTOR_API) {
             LOG.log(System.Logger.Level.INFO, "kernels: " + describeVectorPath());
+            List<String> missing = missingJitSettings();
+            if (!missing.isEmpty()) {
+                LOG.log(System.Logger.Level.WARNING, "kernels: the JVM runs without " + String.join(" ", missing)
+                        + "; without them about one process in ten runs its kernels at a quarter to half of their "
+                        + "speed for good (README, Memory and start-up). The ./bitnet launcher passes them.");
+            }
         } else {
             LOG.log(System.Logger.Level.WARNING, "kernels: the Vector API (jdk.incubator.vector) is not available or "
                     + "the CPU has no 128-bit vectors; falling back to SCALAR kernels, about 10x slower. Run with "
                     + "--add-modules jdk.incubator.vector (the ./bitnet launcher does).");
         }
+    }
+
+    /**
+     * The launcher's JIT settings that this JVM lacks. They keep C2 from compiling the vector kernels without their
+     * intrinsics (vectors boxed) or with calls for each weight load, which depended on warm-up order. Empty when the
+     * JVM cannot tell (not HotSpot).
+     */
+    static List<String> missingJitSettings() {
+        List<String> missing = new ArrayList<>();
+        try {
+            HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            if (Long.parseLong(vm.getVMOption("PerBytecodeTrapLimit").getValue()) < 1000) {
+                missing.add("-XX:PerBytecodeTrapLimit=1000");
+            }
+            if (Long.parseLong(vm.getVMOption("PerMethodTrapLimit").getValue()) < 100_000) {
+                missing.add("-XX:PerMethodTrapLimit=100000");
+            }
+            String commands = vm.getVMOption("CompileCommand").getValue();
+            for (String accessor : new String[] {"unsafeGetBase", "unsafeGetOffset"}) {
+                if (!commands.contains("inline,jdk.internal.foreign.*::" + accessor)) {
+                    missing.add("-XX:CompileCommand=inline,jdk.internal.foreign.*::" + accessor);
+                }
+            }
+        } catch (RuntimeException | LinkageError e) {
+            return List.of();
+        }
+        return missing;
     }
 
     private static boolean vectorApiUsable() {
