@@ -141,8 +141,7 @@ public final class KernelSelector {
             if (!missing.isEmpty()) {
                 LOG.log(System.Logger.Level.WARNING, "kernels: the JVM runs without " + String.join(" ", missing)
                         + "; without them about one process in ten runs its kernels at a quarter to half of their "
-                        + "speed for good, with them about one in twenty (README, Memory and start-up). The ./bitnet "
-                        + "launcher passes them.");
+                        + "speed for good (README, Memory and start-up). The ./bitnet launcher passes them.");
             }
         } else {
             LOG.log(System.Logger.Level.WARNING, "kernels: the Vector API (jdk.incubator.vector) is not available or "
