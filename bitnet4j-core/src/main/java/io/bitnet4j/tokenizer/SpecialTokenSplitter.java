@@ -2,7 +2,6 @@ package io.bitnet4j.tokenizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -33,25 +32,24 @@ final class SpecialTokenSplitter {
     /** @param textOf the text of each token id, for the ids of {@code types} */
     SpecialTokenSplitter(IntFunction<String> textOf, TokenType[] types) {
         List<Integer> candidates = new ArrayList<>();
-        Map<Integer, String> texts = new HashMap<>();
+        String[] texts = new String[types.length];
+        int[] utf8 = new int[types.length];
         for (int id = 0; id < types.length; id++) {
             TokenType t = types[id];
             if (t == TokenType.CONTROL || t == TokenType.UNKNOWN || t == TokenType.USER_DEFINED) {
                 candidates.add(id);
-                texts.put(id, textOf.apply(id));
+                texts[id] = textOf.apply(id);
+                utf8[id] = TextUtil.utf8Length(texts[id]);
             }
         }
-        Map<Integer, Integer> utf8 = new HashMap<>();
-        texts.forEach((id, text) -> utf8.put(id, TextUtil.utf8Length(text)));
-        candidates.sort((a, b) -> !utf8.get(a).equals(utf8.get(b)) ? Integer.compare(utf8.get(b), utf8.get(a))
-                : Integer.compare(a, b));
+        candidates.sort((a, b) -> utf8[a] != utf8[b] ? Integer.compare(utf8[b], utf8[a]) : Integer.compare(a, b));
         order = candidates.stream().mapToInt(Integer::intValue).toArray();
         lengths = new int[order.length];
         userDefined = new boolean[order.length];
         boolean anyUser = false;
         for (int r = 0; r < order.length; r++) {
             int id = order[r];
-            String text = texts.get(id);
+            String text = texts[id];
             lengths[r] = text.length();
             userDefined[r] = types[id] == TokenType.USER_DEFINED;
             anyUser |= userDefined[r];
