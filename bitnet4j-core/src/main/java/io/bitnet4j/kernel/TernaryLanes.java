@@ -3,6 +3,7 @@ package io.bitnet4j.kernel;
 import static io.bitnet4j.kernel.Simd.INTS;
 import static io.bitnet4j.kernel.Simd.MASK_BYTES;
 import static io.bitnet4j.kernel.Simd.SHORTS;
+import static io.bitnet4j.kernel.Simd.SHORT_LANES;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -36,6 +37,89 @@ final class TernaryLanes {
     /** The 2-bit codes at bits {@code shift+1 .. shift} of each lane. */
     static ShortVector code(ShortVector bytes, int shift) {
         return bytes.lanewise(VectorOperators.LSHR, shift).and((short) 3);
+    }
+
+    /**
+     * Blocks whose four-row vectors ({@link #combineFourRows}) {@link #blockSums} reduces together: an eighth of the
+     * 16-bit lanes, so that each block and row keeps two lanes, which are paired into one int.
+     */
+    static final int BLOCKS_PER_GROUP = SHORT_LANES / 8;
+    /** Per halving step, the shuffle indexes of the lower then of the upper halves: see {@link #halve}. */
+    private static final short[] HALVING_INDEXES = halvingIndexes();
+    private static final int HALVING_STEPS = Integer.numberOfTrailingZeros(SHORT_LANES / 2);
+
+    /**
+     * The 16-bit accumulators of one 256-column block in four rows, halved twice into one vector: a quarter of the
+     * lanes per row, in row order. Kept in registers: only {@link #BLOCKS_PER_GROUP} of these need a reduction step
+     * together afterwards, which a full reduction per block and row would cost more than the block's products.
+     */
+    static ShortVector combineFourRows(ShortVector row0, ShortVector row1, ShortVector row2, ShortVector row3) {
+        return halve(halve(row0, row1, 0), halve(row2, row3, 0), 1);
+    }
+
+    /**
+     * The exact sums of {@code paddedBlocks} blocks' {@link #combineFourRows} vectors, stored one after another in
+     * {@code lanes} ({@link Simd#SHORT_LANES} each; {@code paddedBlocks} a multiple of {@link #BLOCKS_PER_GROUP},
+     * zero beyond the real blocks), into {@code out[4·block + row]}. The vectors of a group are halved pairwise in
+     * place (so {@code lanes} is overwritten) until every block and row holds two lanes, which one int pairing then
+     * adds. Exact in 16 bits: a final lane sums 128 columns' {@code c·q}, {@code c ∈ {0, 1, 2}},
+     * {@code q ∈ [−128, 127]}, so it lies in [−32768, 32512].
+     */
+    static void blockSums(short[] lanes, int paddedBlocks, int[] out) {
+        for (int group = 0; group < paddedBlocks; group += BLOCKS_PER_GROUP) {
+            int base = group * SHORT_LANES;
+            int vectors = BLOCKS_PER_GROUP;
+            for (int step = 2; step < HALVING_STEPS; step++) {
+                for (int j = 0; j < vectors / 2; j++) {
+                    ShortVector a = ShortVector.fromArray(SHORTS, lanes, base + 2 * j * SHORT_LANES);
+                    ShortVector b = ShortVector.fromArray(SHORTS, lanes, base + (2 * j + 1) * SHORT_LANES);
+                    halve(a, b, step).intoArray(lanes, base + j * SHORT_LANES);
+                }
+                vectors /= 2;
+            }
+            IntVector pairs = (IntVector) ShortVector.fromArray(SHORTS, lanes, base).reinterpretShape(INTS, 0);
+            pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pairs.lanewise(VectorOperators.ASHR, 16)).intoArray(out, 4 * group);
+        }
+    }
+
+    /** {@code blocks} rounded up to a multiple of {@link #BLOCKS_PER_GROUP}. */
+    static int paddedBlocks(int blocks) {
+        return (blocks + BLOCKS_PER_GROUP - 1) / BLOCKS_PER_GROUP * BLOCKS_PER_GROUP;
+    }
+
+    /**
+     * Halving step {@code step}: two vectors of {@code 2^step} segments each to one of twice as many half as wide,
+     * each segment the sum of its source segment's lower and upper halves (two two-vector permutes and an add).
+     */
+    private static ShortVector halve(ShortVector a, ShortVector b, int step) {
+        ShortVector lower = ShortVector.fromArray(SHORTS, HALVING_INDEXES, 2 * step * SHORT_LANES);
+        ShortVector upper = ShortVector.fromArray(SHORTS, HALVING_INDEXES, (2 * step + 1) * SHORT_LANES);
+        return lower.selectFrom(a, b).add(upper.selectFrom(a, b));
+    }
+
+    /**
+     * Step s takes two vectors of {@code m = 2^s} segments of {@code w = SHORT_LANES / m} lanes each to one of
+     * {@code 2m} segments of {@code w / 2}: segment g of the result comes from segment {@code g mod m} of the first
+     * vector (g < m) or of the second, lane i of it from lane i (lower) or {@code i + w/2} (upper) of that segment.
+     * Indexes from {@code SHORT_LANES} on select from the second vector.
+     */
+    private static short[] halvingIndexes() {
+        int lanes = SHORT_LANES;
+        int steps = Integer.numberOfTrailingZeros(lanes / 2);
+        short[] indexes = new short[2 * steps * lanes];
+        for (int step = 0; step < steps; step++) {
+            int segments = 1 << step;
+            int width = lanes / segments;
+            for (int i = 0; i < lanes; i++) {
+                int g = i / (width / 2);
+                int source = g < segments ? 0 : lanes;
+                int lower = source + (g % segments) * width + i % (width / 2);
+                indexes[2 * step * lanes + i] = (short) lower;
+                indexes[(2 * step + 1) * lanes + i] = (short) (lower + width / 2);
+            }
+        }
+        return indexes;
     }
 
     /** The exact sum of all 16-bit lanes, as an int: the lanes are paired into ints first. */

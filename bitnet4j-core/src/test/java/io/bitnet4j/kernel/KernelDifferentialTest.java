@@ -53,9 +53,13 @@ class KernelDifferentialTest {
             int rows = 1 + rng.nextInt(37);
             int tokens = 1 + rng.nextInt(9);
             float scale = (1 + rng.nextInt(8)) / 64f;
+            float[] blockScales = new float[rows * cols / blockColumns];
+            for (int b = 0; b < blockScales.length; b++) {
+                blockScales[b] = type == GgmlType.I2_S ? scale : (1 + rng.nextInt(64)) / 256f;
+            }
             float[] values = new float[rows * cols];
             for (int i = 0; i < values.length; i++) {
-                values[i] = (rng.nextInt(3) - 1) * scale;
+                values[i] = (rng.nextInt(3) - 1) * blockScales[i / blockColumns];
             }
             WeightMatrix w = matrix(type, values, cols, rows, rng);
             Activations x = activations(activations, cols, tokens, rng, trial % 3 == 0);
@@ -66,6 +70,31 @@ class KernelDifferentialTest {
                         .containsExactly(expected);
             }
         }
+    }
+
+    /**
+     * Every weight +1 (code 2) against activations that quantize to one extreme code: Q8_K's −128 (its largest
+     * value always gets −128) and 127 (all but the first, which is larger and negative), per-token int8's ±127. The
+     * 16-bit lanes of the TQ2_0 decode kernel then reach −32768 and 32512, their ends.
+     */
+    @ParameterizedTest(name = "TQ2_0 with {0} activations of {1}")
+    @CsvSource({"Q8_K, -1", "Q8_K, 1", "I8_TOKEN, 1", "I8_TOKEN, -1"})
+    void tq2KernelIsExactAtTheEndsOfItsSixteenBitLanes(ActivationType activations, float sign) {
+        SplittableRandom rng = new SplittableRandom(7);
+        int cols = 256 * 27;
+        int rows = 9;
+        float[] values = new float[rows * cols];
+        java.util.Arrays.fill(values, 0.25f);
+        WeightMatrix w = matrix(GgmlType.TQ2_0, values, cols, rows, rng);
+        float[] x = new float[cols];
+        java.util.Arrays.fill(x, sign);
+        if (activations == ActivationType.Q8_K && sign > 0) {
+            x[0] = -1.01f;
+        }
+        Activations prepared = new ActivationPreparer(1).prepare(x, cols, 1, activations);
+        float[] expected = multiply(w, prepared, KernelSelector.scalar(), 1);
+        assertThat(expected[0]).isEqualTo(sign * cols * 0.25f, org.assertj.core.data.Offset.offset(cols * 0.01f));
+        assertThat(multiply(w, prepared, KernelSelector.fastest(), 2)).containsExactly(expected);
     }
 
     /**
