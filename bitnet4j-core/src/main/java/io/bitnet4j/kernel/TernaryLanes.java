@@ -92,10 +92,18 @@ final class TernaryLanes {
      * Halving step {@code step}: two vectors of {@code 2^step} segments each to one of twice as many half as wide,
      * each segment the sum of its source segment's lower and upper halves (two two-vector permutes and an add).
      */
-    private static ShortVector halve(ShortVector a, ShortVector b, int step) {
-        ShortVector lower = ShortVector.fromArray(SHORTS, HALVING_INDEXES, 2 * step * SHORT_LANES);
-        ShortVector upper = ShortVector.fromArray(SHORTS, HALVING_INDEXES, (2 * step + 1) * SHORT_LANES);
-        return lower.selectFrom(a, b).add(upper.selectFrom(a, b));
+    static ShortVector halve(ShortVector a, ShortVector b, int step) {
+        return halvingLower(step).selectFrom(a, b).add(halvingUpper(step).selectFrom(a, b));
+    }
+
+    /** The permute of {@link #halve}'s step {@code step} that picks the lower halves of the segments. */
+    static ShortVector halvingLower(int step) {
+        return ShortVector.fromArray(SHORTS, HALVING_INDEXES, 2 * step * SHORT_LANES);
+    }
+
+    /** The permute of {@link #halve}'s step {@code step} that picks the upper halves of the segments. */
+    static ShortVector halvingUpper(int step) {
+        return ShortVector.fromArray(SHORTS, HALVING_INDEXES, (2 * step + 1) * SHORT_LANES);
     }
 
     /**
