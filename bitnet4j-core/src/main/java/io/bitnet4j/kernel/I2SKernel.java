@@ -92,7 +92,7 @@ final class I2SKernel implements FileLayoutTernaryKernel {
                     ShortVector w3 = TernaryLanes.widen(data, off + 3 * stride);
                     for (int j = 0; j < 4; j++) {
                         ShortVector xv = ShortVector.fromArray(SHORTS, x, xOff + col + 32 * j + p);
-                        int shift = 6 - 2 * j;
+                        ShortVector shift = ShortVector.broadcast(SHORTS, (short) (6 - 2 * j));
                         a0 = a0.add(TernaryLanes.code(w0, shift).mul(xv));
                         a1 = a1.add(TernaryLanes.code(w1, shift).mul(xv));
                         a2 = a2.add(TernaryLanes.code(w2, shift).mul(xv));

@@ -34,6 +34,15 @@ final class TernaryLanes {
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
     }
 
+    /**
+     * The 2-bit codes at bits {@code shift+1 .. shift} of each lane, the shift count given as a vector: with a scalar
+     * count C2 moves it into a vector register before every shift (the four-row I2_S kernel ran 10 % faster this
+     * way; in kernels near C2's inlining node limit the extra broadcasts can push vector operations out of line).
+     */
+    static ShortVector code(ShortVector bytes, ShortVector shift) {
+        return bytes.lanewise(VectorOperators.LSHR, shift).and((short) 3);
+    }
+
     /** The 2-bit codes at bits {@code shift+1 .. shift} of each lane. */
     static ShortVector code(ShortVector bytes, int shift) {
         return bytes.lanewise(VectorOperators.LSHR, shift).and((short) 3);
