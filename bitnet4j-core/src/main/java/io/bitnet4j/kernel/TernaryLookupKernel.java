@@ -255,6 +255,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     private static void fourBlocks(MemorySegment data, long base, long stride, int firstWord, int endWord,
                                    MemorySegment tables, int tableOffset, int[] sums, int at, int sumsStride,
                                    boolean add) {
+        ShortVector by6 = ShortVector.broadcast(SHORTS, (short) 6);
+        ShortVector by12 = ShortVector.broadcast(SHORTS, (short) 12);
         IntVector even0 = IntVector.zero(INTS);
         IntVector odd0 = even0;
         IntVector even1 = even0;
@@ -281,17 +283,17 @@ final class TernaryLookupKernel implements TokenSplitKernel {
                 ShortVector c2 = ShortVector.fromMemorySegment(SHORTS, data, codes + 2 * stride, LE);
                 ShortVector c3 = ShortVector.fromMemorySegment(SHORTS, data, codes + 3 * stride, LE);
                 acc0 = acc0.add(c0.selectFrom(low, lowUpper)
-                        .add(c0.lanewise(VectorOperators.LSHR, 6).selectFrom(middle, middleUpper))
-                        .add(c0.lanewise(VectorOperators.LSHR, 12).selectFrom(top)));
+                        .add(c0.lanewise(VectorOperators.LSHR, by6).selectFrom(middle, middleUpper))
+                        .add(c0.lanewise(VectorOperators.LSHR, by12).selectFrom(top)));
                 acc1 = acc1.add(c1.selectFrom(low, lowUpper)
-                        .add(c1.lanewise(VectorOperators.LSHR, 6).selectFrom(middle, middleUpper))
-                        .add(c1.lanewise(VectorOperators.LSHR, 12).selectFrom(top)));
+                        .add(c1.lanewise(VectorOperators.LSHR, by6).selectFrom(middle, middleUpper))
+                        .add(c1.lanewise(VectorOperators.LSHR, by12).selectFrom(top)));
                 acc2 = acc2.add(c2.selectFrom(low, lowUpper)
-                        .add(c2.lanewise(VectorOperators.LSHR, 6).selectFrom(middle, middleUpper))
-                        .add(c2.lanewise(VectorOperators.LSHR, 12).selectFrom(top)));
+                        .add(c2.lanewise(VectorOperators.LSHR, by6).selectFrom(middle, middleUpper))
+                        .add(c2.lanewise(VectorOperators.LSHR, by12).selectFrom(top)));
                 acc3 = acc3.add(c3.selectFrom(low, lowUpper)
-                        .add(c3.lanewise(VectorOperators.LSHR, 6).selectFrom(middle, middleUpper))
-                        .add(c3.lanewise(VectorOperators.LSHR, 12).selectFrom(top)));
+                        .add(c3.lanewise(VectorOperators.LSHR, by6).selectFrom(middle, middleUpper))
+                        .add(c3.lanewise(VectorOperators.LSHR, by12).selectFrom(top)));
             }
             IntVector pairs0 = (IntVector) acc0.reinterpretShape(INTS, 0);
             even0 = even0.add(pairs0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
