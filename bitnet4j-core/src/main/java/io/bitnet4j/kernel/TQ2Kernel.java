@@ -13,7 +13,6 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -22,20 +21,19 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>Generation computes four rows at a time, one from each quarter of the thread's rows (four straight streams for
  * the prefetcher, sharing each activation load). Each block's {@code Σ c·q} of the four rows is summed in 16-bit
- * lanes and halved into one vector in registers ({@link TernaryLanes#combineFourRows}); a few blocks' vectors are then
- * reduced together ({@link TernaryLanes#blockSums}), since a full reduction per block and row cost more than the
- * block's products (the one-row kernel this replaces ran at 37 G weights/s from L3, this one at 59). Then
+ * lanes and halved into one vector in registers; a few blocks' vectors are then reduced together
+ * ({@link TernaryLanes#blockSums}), since a full reduction per block and row cost more than the block's products
+ * (the one-row kernel this replaces ran at 37 G weights/s from L3, this one at 63). Then
  * {@code (float) Σ(c−1)·q · (d · d_x)} (Q8_K) or {@code · d} (per-token int8, divided by the token's scale at the
- * end) for all blocks and rows a vector at a time, added up block after block in one lane per row: exactly
- * the scalar reference's operations ({@code TernaryBlockFormat.dot}). Prompts of at least
+ * end) for all blocks and rows a vector at a time, added up block after block per row: exactly the scalar
+ * reference's operations. (Those four sums in the lanes of a 128-bit vector were 5 % faster here, but a second float
+ * vector shape made C2 compile the F16 output head's multiply-adds boxed in 2 of 16 processes: 1.6 GB per token.) ({@code TernaryBlockFormat.dot}). Prompts of at least
  * {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens go to {@link TernaryLookupKernel} where 512-bit
  * vectors allow.
  */
 final class TQ2Kernel implements FileLayoutTernaryKernel {
     static final TQ2Kernel INSTANCE = new TQ2Kernel();
     private static final int BLOCK_BYTES = 66;
-    /** One lane per row: the rows' sums, added block after block as the reference adds each row's. */
-    private static final VectorSpecies<Float> FOUR_ROWS = FloatVector.SPECIES_128;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private TQ2Kernel() {
@@ -79,6 +77,10 @@ final class TQ2Kernel implements FileLayoutTernaryKernel {
         float[] scales = scratch.scales;
         int padded = TernaryLanes.paddedBlocks(blocks);
         int xOff = t * blocks * 256;
+        ShortVector lower0 = TernaryLanes.halvingLower(0);
+        ShortVector upper0 = TernaryLanes.halvingUpper(0);
+        ShortVector lower1 = TernaryLanes.halvingLower(1);
+        ShortVector upper1 = TernaryLanes.halvingUpper(1);
         for (int b = 0; b < blocks; b++) {
             long block = base + (long) b * BLOCK_BYTES;
             ShortVector a0 = ShortVector.zero(SHORTS);
@@ -95,14 +97,17 @@ final class TQ2Kernel implements FileLayoutTernaryKernel {
                     int xi = xOff + 256 * b + 128 * half + p;
                     for (int j = 0; j < 4; j++) {
                         ShortVector xv = ShortVector.fromArray(SHORTS, q, xi + 32 * j);
-                        a0 = a0.add(TernaryLanes.code(w0, 2 * j).mul(xv));
-                        a1 = a1.add(TernaryLanes.code(w1, 2 * j).mul(xv));
-                        a2 = a2.add(TernaryLanes.code(w2, 2 * j).mul(xv));
-                        a3 = a3.add(TernaryLanes.code(w3, 2 * j).mul(xv));
+                        ShortVector shift = ShortVector.broadcast(SHORTS, (short) (2 * j));
+                        a0 = a0.add(TernaryLanes.code(w0, shift).mul(xv));
+                        a1 = a1.add(TernaryLanes.code(w1, shift).mul(xv));
+                        a2 = a2.add(TernaryLanes.code(w2, shift).mul(xv));
+                        a3 = a3.add(TernaryLanes.code(w3, shift).mul(xv));
                     }
                 }
             }
-            TernaryLanes.combineFourRows(a0, a1, a2, a3).intoArray(lanes, b * SHORT_LANES);
+            ShortVector rows01 = lower0.selectFrom(a0, a1).add(upper0.selectFrom(a0, a1));
+            ShortVector rows23 = lower0.selectFrom(a2, a3).add(upper0.selectFrom(a2, a3));
+            lower1.selectFrom(rows01, rows23).add(upper1.selectFrom(rows01, rows23)).intoArray(lanes, b * SHORT_LANES);
             scales[4 * b] = Float.float16ToFloat(data.get(Layouts.SHORT, block + 64));
             scales[4 * b + 1] = Float.float16ToFloat(data.get(Layouts.SHORT, block + stride + 64));
             scales[4 * b + 2] = Float.float16ToFloat(data.get(Layouts.SHORT, block + 2 * stride + 64));
@@ -121,22 +126,25 @@ final class TQ2Kernel implements FileLayoutTernaryKernel {
             isum.mul(perBlock ? d.mul(FloatVector.fromArray(FLOATS, scratch.activationScales, at)) : d)
                     .intoArray(terms, at);
         }
-        FloatVector rowSums = FloatVector.zero(FOUR_ROWS);
+        float sum0 = 0;
+        float sum1 = 0;
+        float sum2 = 0;
+        float sum3 = 0;
         for (int b = 0; b < blocks; b++) {
-            rowSums = rowSums.add(FloatVector.fromArray(FOUR_ROWS, terms, 4 * b));
+            sum0 += terms[4 * b];
+            sum1 += terms[4 * b + 1];
+            sum2 += terms[4 * b + 2];
+            sum3 += terms[4 * b + 3];
         }
-        if (!perBlock) {
-            rowSums = rowSums.div(x.scales()[t]);
-        }
-        float[] result = scratch.rowSums;
-        rowSums.intoArray(result, 0);
-        for (int row = 0; row < 4; row++) {
-            out[outOff + row * outStride] = result[row];
-        }
+        float tokenScale = perBlock ? 1f : x.scales()[t];
+        out[outOff] = perBlock ? sum0 : sum0 / tokenScale;
+        out[outOff + outStride] = perBlock ? sum1 : sum1 / tokenScale;
+        out[outOff + 2 * outStride] = perBlock ? sum2 : sum2 / tokenScale;
+        out[outOff + 3 * outStride] = perBlock ? sum3 : sum3 / tokenScale;
     }
 
     /**
-     * Four rows' block vectors ({@link TernaryLanes#combineFourRows}), then per block and row
+     * Four rows' block vectors (see {@link TernaryLanes#blockSums}), then per block and row
      * ({@code [4·block + row]}) their sums, scales and float terms and the token's block sums and scales, padded to
      * {@link TernaryLanes#paddedBlocks}; grown to the widest matrix.
      */
@@ -147,7 +155,6 @@ final class TQ2Kernel implements FileLayoutTernaryKernel {
         float[] terms = new float[0];
         int[] activationSums = new int[0];
         float[] activationScales = new float[0];
-        final float[] rowSums = new float[4];
 
         Scratch fit(int blocks) {
             int padded = TernaryLanes.paddedBlocks(blocks);

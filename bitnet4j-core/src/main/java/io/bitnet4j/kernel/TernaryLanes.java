@@ -36,21 +36,16 @@ final class TernaryLanes {
 
     /**
      * The 2-bit codes at bits {@code shift+1 .. shift} of each lane, the shift count given as a vector: with a scalar
-     * count C2 moves it into a vector register before every shift (the four-row I2_S kernel ran 10 % faster this
-     * way; in kernels near C2's inlining node limit the extra broadcasts can push vector operations out of line).
+     * count C2 moves it into a vector register before every shift (the four-row I2_S kernel ran 7 % faster, TQ2_0's
+     * 12 %, from L3).
      */
     static ShortVector code(ShortVector bytes, ShortVector shift) {
         return bytes.lanewise(VectorOperators.LSHR, shift).and((short) 3);
     }
 
-    /** The 2-bit codes at bits {@code shift+1 .. shift} of each lane. */
-    static ShortVector code(ShortVector bytes, int shift) {
-        return bytes.lanewise(VectorOperators.LSHR, shift).and((short) 3);
-    }
-
     /**
-     * Blocks whose four-row vectors ({@link #combineFourRows}) {@link #blockSums} reduces together: an eighth of the
-     * 16-bit lanes, so that each block and row keeps two lanes, which are paired into one int.
+     * Blocks whose four-row vectors {@link #blockSums} reduces together: an eighth of the 16-bit lanes, so that each
+     * block and row keeps two lanes, which are paired into one int.
      */
     static final int BLOCKS_PER_GROUP = SHORT_LANES / 8;
     /** Per halving step, the shuffle indexes of the lower then of the upper halves: see {@link #halve}. */
@@ -58,18 +53,11 @@ final class TernaryLanes {
     private static final int HALVING_STEPS = Integer.numberOfTrailingZeros(SHORT_LANES / 2);
 
     /**
-     * The 16-bit accumulators of one 256-column block in four rows, halved twice into one vector: a quarter of the
-     * lanes per row, in row order. Kept in registers: only {@link #BLOCKS_PER_GROUP} of these need a reduction step
-     * together afterwards, which a full reduction per block and row would cost more than the block's products.
-     */
-    static ShortVector combineFourRows(ShortVector row0, ShortVector row1, ShortVector row2, ShortVector row3) {
-        return halve(halve(row0, row1, 0), halve(row2, row3, 0), 1);
-    }
-
-    /**
-     * The exact sums of {@code paddedBlocks} blocks' {@link #combineFourRows} vectors, stored one after another in
-     * {@code lanes} ({@link Simd#SHORT_LANES} each; {@code paddedBlocks} a multiple of {@link #BLOCKS_PER_GROUP},
-     * zero beyond the real blocks), into {@code out[4·block + row]}. The vectors of a group are halved pairwise in
+     * The exact sums of {@code paddedBlocks} blocks' four-row vectors, stored one after another in {@code lanes}
+     * ({@link Simd#SHORT_LANES} each; {@code paddedBlocks} a multiple of {@link #BLOCKS_PER_GROUP}, zero beyond the
+     * real blocks), into {@code out[4·block + row]}. A four-row vector is a block's 16-bit accumulators of four rows
+     * halved twice ({@link #halve} steps 0 and 1) into one vector, a quarter of the lanes per row in row order, in
+     * registers: a full reduction per block and row costs more than the block's products. The vectors of a group are halved pairwise in
      * place (so {@code lanes} is overwritten) until every block and row holds two lanes, which one int pairing then
      * adds. Exact in 16 bits: a final lane sums 128 columns' {@code c·q}, {@code c ∈ {0, 1, 2}},
      * {@code q ∈ [−128, 127]}, so it lies in [−32768, 32512].
