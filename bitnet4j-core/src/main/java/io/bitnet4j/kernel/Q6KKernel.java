@@ -21,13 +21,13 @@ import jdk.incubator.vector.VectorSpecies;
  * Q6_K (210-byte blocks of 256: {@code ql[128] qh[64] scales[16] d}) times Q8_K activations, one row at a time. A
  * half-block's 6-bit codes come out of 32 bytes of {@code ql}, 32 more and 32 of {@code qh} as four vectors of 32
  * 16-bit lanes (elements l, l+32, l+64, l+96 of the half); each is multiplied with the activations in 16-bit lanes
- * (|w·q| ≤ 32·128). Within each 16-element sub-block, elements i and i+8 belong to the same lane of the reference
- * (elements ≡ i mod 8), so two product vectors are first halved into one (lanes i and i+8 of each sub-block added,
- * |sum| ≤ 2·32·128, by two two-vector permutes), which then holds four sub-blocks of eight; each half of it is
- * widened and multiply-added with its two sub-blocks' scales in float lanes, which hold these integers exactly. Lane
- * i of the accumulator only ever sees elements ≡ i (mod 8), so lanes i and i+8 add up to the reference's integer lane
- * {@code i}; the float part then follows {@code Q6_KFormat.dot} operation for operation. Shifts take their counts
- * from vectors: with a scalar count C2 moved the count into a vector register before every shift (12 % slower).
+ * (|w·q| ≤ 32·128), widened per 16-element sub-block and multiply-added with that sub-block's scale in float lanes,
+ * which hold these integers exactly. Lane i of the accumulator only ever sees elements ≡ i (mod 16), so lanes i and
+ * i+8 add up to the reference's integer lane {@code i} (elements ≡ i mod 8); the float part then follows
+ * {@code Q6_KFormat.dot} operation for operation. Shifts take their counts from vectors (with a scalar count C2 moves
+ * it into a vector register before every shift). Adding lanes i and i+8 of each sub-block in 16 bits before widening,
+ * or broadcasting the sub-block scales from an array, ran faster in JMH on a native segment but slower on the mapped
+ * file in the engine (Q6_K-embedding file, 1 thread: 16 against 20.5 tok/s), so neither is done.
  * Needs 32 16-bit lanes.
  */
 final class Q6KKernel implements MatMulKernel {
@@ -40,21 +40,14 @@ final class Q6KKernel implements MatMulKernel {
     private static final int SCALES = 192;
     private static final int D = 208;
 
-    /**
-     * Lane i+8 to lane i: adds the two halves of the reference's mod-8 lanes, and brings the second half-block's
-     * sub-block scales to lanes 0-7.
-     */
+    /** Lane i+8 to lane i: adds the reference's two 16-lane halves of a mod-8 lane. */
     private static final VectorShuffle<Float> UPPER_HALF = VectorShuffle.fromOp(FLOATS, i -> (i + 8) % 16);
     /** The 16 sub-block scales of a block, read at once and widened to floats. */
     private static final VectorSpecies<Byte> SCALE_BYTES = ByteVector.SPECIES_128;
-    /**
-     * With a half-block's eight sub-block scales in lanes 0-7: the scale of sub-block 2m of the half in lanes 0-7 and
-     * of sub-block 2m+1 in lanes 8-15, for m = 0 .. 3.
-     */
-    private static final VectorShuffle<Float> PAIR_0 = subBlockPair(0);
-    private static final VectorShuffle<Float> PAIR_1 = subBlockPair(1);
-    private static final VectorShuffle<Float> PAIR_2 = subBlockPair(2);
-    private static final VectorShuffle<Float> PAIR_3 = subBlockPair(3);
+    /** Shuffles that broadcast sub-block scale j to every lane. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] SUB_BLOCK = java.util.stream.IntStream.range(0, 16)
+            .mapToObj(j -> VectorShuffle.fromOp(FLOATS, i -> j)).toArray(VectorShuffle[]::new);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** 32 bytes, loaded as doubles: see {@link #codeBytes}. */
     private static final VectorSpecies<Double> CODE_WORDS = DoubleVector.SPECIES_256;
@@ -85,7 +78,7 @@ final class Q6KKernel implements MatMulKernel {
 
     /**
      * The reference's eight float sums of one row into {@code sums[0..8)}: per block, {@code acc[i]} = Σ scale·w·q
-     * over the elements ≡ i (mod 8) of the even sub-blocks (i < 8) or of the odd ones (i ≥ 8), summed in float lanes (four accumulators, one per product vector, so the
+     * over the elements ≡ i (mod 16), summed in float lanes (four accumulators, one per product vector, so the
      * fused multiply-adds do not wait on each other), exact in any order since every partial sum is an integer below
      * 2^24 (at most 16 · 32 · 128 · 128); lanes i and i+8 are added (the reference's integer lane i mod 8) and
      * {@code sums[l] += d · lane}, a multiply then an add as the reference does. Every vector stays inside this
@@ -96,8 +89,6 @@ final class Q6KKernel implements MatMulKernel {
         ShortVector by2 = ShortVector.broadcast(SHORTS, (short) 2);
         ShortVector by4 = ShortVector.broadcast(SHORTS, (short) 4);
         ShortVector by6 = ShortVector.broadcast(SHORTS, (short) 6);
-        ShortVector lower = TernaryLanes.halvingLower(1);
-        ShortVector upper = TernaryLanes.halvingUpper(1);
         FloatVector total = FloatVector.zero(FLOATS);
         for (int b = 0; b < blocks; b++) {
             long block = base + (long) b * BLOCK_BYTES;
@@ -107,7 +98,6 @@ final class Q6KKernel implements MatMulKernel {
             FloatVector acc1 = acc0;
             FloatVector acc2 = acc0;
             FloatVector acc3 = acc0;
-            FloatVector halfScales = subScales;
             for (int half = 0; half < 2; half++) {
                 ShortVector low = codeBytes(data, block + 64L * half);
                 ShortVector high = codeBytes(data, block + 64L * half + 32);
@@ -124,27 +114,28 @@ final class Q6KKernel implements MatMulKernel {
                 ShortVector p3 = high.lanewise(VectorOperators.LSHR, by4).or(top.lanewise(VectorOperators.LSHR, by6)
                         .lanewise(VectorOperators.LSHL, by4)).sub((short) 32)
                         .mul(ShortVector.fromArray(SHORTS, q, xb + 96));
-                ShortVector first = lower.selectFrom(p0, p1).add(upper.selectFrom(p0, p1));
-                ShortVector second = lower.selectFrom(p2, p3).add(upper.selectFrom(p2, p3));
-                acc0 = ((FloatVector) first.convertShape(VectorOperators.S2I, INTS, 0).convert(VectorOperators.I2F, 0))
-                        .fma(halfScales.rearrange(PAIR_0), acc0);
-                acc1 = ((FloatVector) first.convertShape(VectorOperators.S2I, INTS, 1).convert(VectorOperators.I2F, 0))
-                        .fma(halfScales.rearrange(PAIR_1), acc1);
-                acc2 = ((FloatVector) second.convertShape(VectorOperators.S2I, INTS, 0).convert(VectorOperators.I2F, 0))
-                        .fma(halfScales.rearrange(PAIR_2), acc2);
-                acc3 = ((FloatVector) second.convertShape(VectorOperators.S2I, INTS, 1).convert(VectorOperators.I2F, 0))
-                        .fma(halfScales.rearrange(PAIR_3), acc3);
-                halfScales = halfScales.rearrange(UPPER_HALF);
+                acc0 = ((FloatVector) p0.convertShape(VectorOperators.S2I, INTS, 0).convert(VectorOperators.I2F, 0))
+                        .fma(subScales.rearrange(SUB_BLOCK[8 * half]), acc0);
+                acc0 = ((FloatVector) p0.convertShape(VectorOperators.S2I, INTS, 1).convert(VectorOperators.I2F, 0))
+                        .fma(subScales.rearrange(SUB_BLOCK[8 * half + 1]), acc0);
+                acc1 = ((FloatVector) p1.convertShape(VectorOperators.S2I, INTS, 0).convert(VectorOperators.I2F, 0))
+                        .fma(subScales.rearrange(SUB_BLOCK[8 * half + 2]), acc1);
+                acc1 = ((FloatVector) p1.convertShape(VectorOperators.S2I, INTS, 1).convert(VectorOperators.I2F, 0))
+                        .fma(subScales.rearrange(SUB_BLOCK[8 * half + 3]), acc1);
+                acc2 = ((FloatVector) p2.convertShape(VectorOperators.S2I, INTS, 0).convert(VectorOperators.I2F, 0))
+                        .fma(subScales.rearrange(SUB_BLOCK[8 * half + 4]), acc2);
+                acc2 = ((FloatVector) p2.convertShape(VectorOperators.S2I, INTS, 1).convert(VectorOperators.I2F, 0))
+                        .fma(subScales.rearrange(SUB_BLOCK[8 * half + 5]), acc2);
+                acc3 = ((FloatVector) p3.convertShape(VectorOperators.S2I, INTS, 0).convert(VectorOperators.I2F, 0))
+                        .fma(subScales.rearrange(SUB_BLOCK[8 * half + 6]), acc3);
+                acc3 = ((FloatVector) p3.convertShape(VectorOperators.S2I, INTS, 1).convert(VectorOperators.I2F, 0))
+                        .fma(subScales.rearrange(SUB_BLOCK[8 * half + 7]), acc3);
             }
             float d = Float.float16ToFloat(data.get(Layouts.SHORT, block + D)) * x.scales()[t * blocks + b];
             FloatVector acc = acc0.add(acc1).add(acc2.add(acc3));
             total = total.add(acc.add(acc.rearrange(UPPER_HALF)).mul(d));
         }
         total.intoArray(sums, 0);
-    }
-
-    private static VectorShuffle<Float> subBlockPair(int m) {
-        return VectorShuffle.fromOp(FLOATS, i -> 2 * m + i / 8);
     }
 
     /**
