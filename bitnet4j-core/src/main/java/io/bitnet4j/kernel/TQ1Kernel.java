@@ -12,27 +12,32 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
  * TQ1_0 (54-byte blocks of 256: 48 bytes of five base-3 digits each, 4 bytes of four digits, then the F16 scale d)
- * times Q8_K or per-token int8 activations, one row at a time. Digit n of byte v is {@code ((v·3^n mod 256)·3) >> 8};
- * bytes 0..31 give columns {@code 32n + m}, bytes 32..47 columns {@code 160 + 16n + m} (both vectorized), bytes
- * 48..51 columns {@code 240 + 4n + m} (scalar). Each block's integer {@code Σ(c−1)·q} is exact and combined as the
- * scalar reference does.
+ * times Q8_K or per-token int8 activations. Digit n of byte v is {@code ((v·3^n mod 256)·3) >> 8}; bytes 0..31 give
+ * columns {@code 32n + m}, bytes 32..47 columns {@code 160 + 16n + m}, bytes 48..51 columns {@code 240 + 4n + m}.
+ * The last 20 bytes are read as one run: per token, their activations are laid out once so that digit n of run
+ * byte j meets its column's activation at {@code [(5·block + n)·32 + j]} (zero where no column is, so digit 4 of the
+ * four-digit bytes counts for nothing). Generation takes four rows from the quarters of the thread's rows, as
+ * {@link TQ2Kernel} does, and {@link FourRowBlocks} finishes them exactly as the scalar reference; each block's
+ * digits go through the four rows one after another (a loop doing the four together grew past C2's inlining node
+ * limit and ran with its vectors boxed). Even and odd lanes each hold 128 of a block's columns, as
+ * {@link TernaryLanes#blockSums} needs. The one-row kernel this replaces, with a reduction and a scalar tail per
+ * block, ran at 9 G weights/s from L3 (this one at 26) and decoded the 2B-4T file at 4 tokens/s on one thread.
  */
 final class TQ1Kernel implements MatMulKernel {
     static final TQ1Kernel INSTANCE = new TQ1Kernel();
     private static final int BLOCK_BYTES = 54;
-    private static final short[] POW3 = {1, 3, 9, 27, 81};
-    /**
-     * The lanes of a load that belong to the 16-byte run (all of them on machines with 16 lanes or fewer): the
-     * others would read the next block, so they load zeros, which contribute nothing whatever activations they
-     * meet (the wide activations are padded so those reads stay in bounds).
-     */
-    private static final VectorMask<Byte> FIRST_SIXTEEN = MASK_BYTES.indexInRange(0, 16);
+    /** Bytes 32..51 of a block: 16 of five digits, then 4 of four. */
+    private static final int RUN_BYTES = 20;
+    /** Activations per digit of the run, padded to a whole number of vectors on any width. */
+    private static final int RUN_COLUMNS = 32;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** One block's run vectors of the four rows, before they are halved together. */
+    private static final ThreadLocal<short[]> ROW_VECTORS = ThreadLocal.withInitial(() -> new short[4 * SHORT_LANES]);
+    private static final ThreadLocal<short[]> RUN_ACTIVATIONS = ThreadLocal.withInitial(() -> new short[0]);
 
     private TQ1Kernel() {
     }
@@ -45,66 +50,150 @@ final class TQ1Kernel implements MatMulKernel {
         int blocks = k / 256;
         long rowBytes = (long) blocks * BLOCK_BYTES;
         boolean perBlock = x.type() == ActivationType.Q8_K;
+        FourRowBlocks scratch = FourRowBlocks.forBlocks(blocks);
+        short[] run = runActivations(blocks);
+        int quarter = (rowEnd - rowStart) / 4;
         for (int t = 0; t < x.tokens(); t++) {
-            for (int r = rowStart; r < rowEnd; r++) {
-                out[t * rows + r] = dotRow(data, r * rowBytes, x, t, blocks, perBlock);
+            scratch.spreadActivations(x, t, blocks, perBlock);
+            arrangeRun(x.wide(), t * blocks * 256, blocks, run);
+            for (int i = 0; i < quarter; i++) {
+                int r = rowStart + i;
+                fourRows(data, r * rowBytes, quarter * rowBytes, x.wide(), t * blocks * 256, run, blocks, scratch);
+                scratch.finish(blocks, perBlock, x, t, out, t * rows + r, quarter);
+            }
+            for (int r = rowStart + 4 * quarter; r < rowEnd; r++) {
+                fourRows(data, r * rowBytes, 0, x.wide(), t * blocks * 256, run, blocks, scratch);
+                scratch.finish(blocks, perBlock, x, t, out, t * rows + r, 0);
             }
         }
     }
 
-    private static float dotRow(MemorySegment data, long base, Activations x, int t, int blocks, boolean perBlock) {
-        short[] q = x.wide();
-        float sum = 0;
+    private static short[] runActivations(int blocks) {
+        short[] run = RUN_ACTIVATIONS.get();
+        if (run.length < blocks * 5 * RUN_COLUMNS) {
+            run = new short[blocks * 5 * RUN_COLUMNS];
+            RUN_ACTIVATIONS.set(run);
+        }
+        return run;
+    }
+
+    /** The activations of one token's run columns, digit by digit: see the class comment. */
+    private static void arrangeRun(short[] q, int xOff, int blocks, short[] run) {
+        for (int b = 0; b < blocks; b++) {
+            int x = xOff + 256 * b;
+            for (int n = 0; n < 5; n++) {
+                int at = (5 * b + n) * RUN_COLUMNS;
+                System.arraycopy(q, x + 160 + 16 * n, run, at, 16);
+                for (int j = 16; j < RUN_COLUMNS; j++) {
+                    run[at + j] = n < 4 && j < RUN_BYTES ? q[x + 240 + 4 * n + j - 16] : 0;
+                }
+            }
+        }
+    }
+
+    /**
+     * The block vectors and scales of four rows whose bytes start at {@code base}, {@code stride} bytes apart, into
+     * {@code scratch}; a stride of 0 computes one row (four times, for the few rows left over). Two passes over the
+     * rows' blocks (their bytes stay in the L1 cache), each a method small enough for C2 to inline every vector
+     * operation in it.
+     */
+    private static void fourRows(MemorySegment data, long base, long stride, short[] q, int xOff, short[] run,
+                                 int blocks, FourRowBlocks scratch) {
+        firstBytes(data, base, stride, q, xOff, blocks, scratch.lanes);
+        addRun(data, base, stride, run, blocks, scratch.lanes);
+        float[] scales = scratch.scales;
         for (int b = 0; b < blocks; b++) {
             long block = base + (long) b * BLOCK_BYTES;
-            int xBlock = (t * blocks + b) * 256;
-            ShortVector acc = ShortVector.zero(SHORTS);
-            for (int p = 0; p < 32; p += SHORT_LANES) {
-                ShortVector v = TernaryLanes.widen(data, block + p);
-                for (int n = 0; n < 5; n++) {
-                    ShortVector xv = ShortVector.fromArray(SHORTS, q, xBlock + 32 * n + p);
-                    acc = acc.add(trit(v, POW3[n]).mul(xv));
-                }
-            }
-            for (int p = 0; p < 16; p += SHORT_LANES) {
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(MASK_BYTES, data, block + 32 + p, LE,
-                        FIRST_SIXTEEN).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-                for (int n = 0; n < 5; n++) {
-                    ShortVector xv = ShortVector.fromArray(SHORTS, q, xBlock + 160 + 16 * n + p);
-                    acc = acc.add(trit(v, POW3[n]).mul(xv));
-                }
-            }
-            int isum = TernaryLanes.sum(acc) + tail(data, block, q, xBlock)
-                    - x.blockSums()[t * blocks + b];
-            float d = Float.float16ToFloat(data.get(Layouts.SHORT, block + 52));
-            sum += perBlock ? (float) isum * (d * x.scales()[t * blocks + b]) : (float) isum * d;
-        }
-        return perBlock ? sum : sum / x.scales()[t];
-    }
-
-    /** Digit n (pow3 = 3^n) of each byte lane: ((v·3^n mod 256)·3) >> 8. */
-    private static ShortVector trit(ShortVector bytes, short pow3) {
-        ShortVector shifted = bytes.mul(pow3).and((short) 0xFF);
-        return shifted.add(shifted).add(shifted).lanewise(VectorOperators.LSHR, 8);
-    }
-
-    /** Σ c·q over the block's last 16 columns, from its four 4-digit bytes. */
-    private static int tail(MemorySegment data, long block, short[] q, int xBlock) {
-        int s = 0;
-        for (int m = 0; m < 4; m++) {
-            int v = Byte.toUnsignedInt(data.get(Layouts.BYTE, block + 48 + m));
-            int pow = 1;
-            for (int n = 0; n < 4; n++) {
-                int digit = (((v * pow) & 0xFF) * 3) >> 8;
-                s += digit * q[xBlock + 240 + 4 * n + m];
-                pow *= 3;
+            for (int row = 0; row < 4; row++) {
+                scales[4 * b + row] = Float.float16ToFloat(data.get(Layouts.SHORT, block + row * stride + 52));
             }
         }
-        return s;
+    }
+
+    /**
+     * Bytes 0..31 of each block, digit n for columns {@code 32n + m}: the blocks' four-row vectors into lanes. One
+     * row at a time, its vector stored in {@code rowVectors}, then the four halved together.
+     */
+    private static void firstBytes(MemorySegment data, long base, long stride, short[] q, int xOff, int blocks,
+                                   short[] lanes) {
+        short[] rowVectors = ROW_VECTORS.get();
+        ShortVector lower0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(0));
+        ShortVector upper0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.upper(0));
+        ShortVector lower1 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(1));
+        ShortVector upper1 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.upper(1));
+        ShortVector by8 = ShortVector.broadcast(SHORTS, (short) 8);
+        for (int b = 0; b < blocks; b++) {
+            long block = base + (long) b * BLOCK_BYTES;
+            for (int row = 0; row < 4; row++) {
+                ShortVector acc = ShortVector.zero(SHORTS);
+                for (int p = 0; p < 32; p += SHORT_LANES) {
+                    ShortVector w = TernaryLanes.widen(data, block + row * stride + p);
+                    short pow3 = 1;
+                    for (int n = 0; n < 5; n++) {
+                        acc = acc.add(digit(w, pow3, by8)
+                                .mul(ShortVector.fromArray(SHORTS, q, xOff + 256 * b + 32 * n + p)));
+                        pow3 *= 3;
+                    }
+                }
+                acc.intoArray(rowVectors, row * SHORT_LANES);
+            }
+            ShortVector a0 = ShortVector.fromArray(SHORTS, rowVectors, 0);
+            ShortVector a1 = ShortVector.fromArray(SHORTS, rowVectors, SHORT_LANES);
+            ShortVector a2 = ShortVector.fromArray(SHORTS, rowVectors, 2 * SHORT_LANES);
+            ShortVector a3 = ShortVector.fromArray(SHORTS, rowVectors, 3 * SHORT_LANES);
+            ShortVector rows01 = lower0.selectFrom(a0, a1).add(upper0.selectFrom(a0, a1));
+            ShortVector rows23 = lower0.selectFrom(a2, a3).add(upper0.selectFrom(a2, a3));
+            lower1.selectFrom(rows01, rows23).add(upper1.selectFrom(rows01, rows23)).intoArray(lanes, b * SHORT_LANES);
+        }
+    }
+
+    /**
+     * The run (bytes 32..51 of each block) against its arranged activations, added to the blocks' vectors, one row
+     * at a time as {@link #firstBytes}. The masked load (lanes past the run load zeros: they would read the scale
+     * and the next block) is written out here, since a vector returned from a call that is not inlined is allocated.
+     */
+    private static void addRun(MemorySegment data, long base, long stride, short[] run, int blocks, short[] lanes) {
+        short[] rowVectors = ROW_VECTORS.get();
+        ShortVector lower0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(0));
+        ShortVector upper0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.upper(0));
+        ShortVector lower1 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(1));
+        ShortVector upper1 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.upper(1));
+        ShortVector by8 = ShortVector.broadcast(SHORTS, (short) 8);
+        for (int b = 0; b < blocks; b++) {
+            long block = base + (long) b * BLOCK_BYTES + 32;
+            for (int row = 0; row < 4; row++) {
+                ShortVector acc = ShortVector.zero(SHORTS);
+                for (int p = 0; p < RUN_BYTES; p += SHORT_LANES) {
+                    ShortVector w = (ShortVector) ByteVector.fromMemorySegment(MASK_BYTES, data,
+                            block + row * stride + p, LE, MASK_BYTES.indexInRange(p, RUN_BYTES))
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                    short pow3 = 1;
+                    for (int n = 0; n < 5; n++) {
+                        acc = acc.add(digit(w, pow3, by8)
+                                .mul(ShortVector.fromArray(SHORTS, run, (5 * b + n) * RUN_COLUMNS + p)));
+                        pow3 *= 3;
+                    }
+                }
+                acc.intoArray(rowVectors, row * SHORT_LANES);
+            }
+            ShortVector a0 = ShortVector.fromArray(SHORTS, rowVectors, 0);
+            ShortVector a1 = ShortVector.fromArray(SHORTS, rowVectors, SHORT_LANES);
+            ShortVector a2 = ShortVector.fromArray(SHORTS, rowVectors, 2 * SHORT_LANES);
+            ShortVector a3 = ShortVector.fromArray(SHORTS, rowVectors, 3 * SHORT_LANES);
+            ShortVector rows01 = lower0.selectFrom(a0, a1).add(upper0.selectFrom(a0, a1));
+            ShortVector rows23 = lower0.selectFrom(a2, a3).add(upper0.selectFrom(a2, a3));
+            lower1.selectFrom(rows01, rows23).add(upper1.selectFrom(rows01, rows23))
+                    .add(ShortVector.fromArray(SHORTS, lanes, b * SHORT_LANES)).intoArray(lanes, b * SHORT_LANES);
+        }
+    }
+
+    /** Digit n (pow3 = 3^n) of each byte lane: ((v·3^n mod 256)·3) >> 8, the shift count as a vector. */
+    private static ShortVector digit(ShortVector bytes, short pow3, ShortVector by8) {
+        return bytes.mul(pow3).and((short) 0xFF).mul((short) 3).lanewise(VectorOperators.LSHR, by8);
     }
 
     @Override
     public String describe() {
-        return "TQ1_0 " + Simd.BITS + "-bit";
+        return "TQ1_0 " + Simd.BITS + "-bit, 4 rows";
     }
 }
