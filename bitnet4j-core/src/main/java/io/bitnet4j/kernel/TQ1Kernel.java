@@ -23,9 +23,8 @@ import jdk.incubator.vector.VectorOperators;
  * four-digit bytes counts for nothing). Generation takes four rows from the quarters of the thread's rows, as
  * {@link TQ2Kernel} does, and {@link FourRowBlocks} finishes them exactly as the scalar reference; each block's
  * digits go through the four rows one after another (a loop doing the four together grew past C2's inlining node
- * limit and ran with its vectors boxed). Even and odd lanes each hold 128 of a block's columns, as
- * {@link TernaryLanes#blockSums} needs. The one-row kernel this replaces, with a reduction and a scalar tail per
- * block, ran at 9 G weights/s from L3 (this one at 26) and decoded the 2B-4T file at 4 tokens/s on one thread.
+ * limit and ran with its vectors boxed). The one-row kernel this replaces, with a reduction and a scalar tail per
+ * block, ran at 9 G weights/s from L3 and decoded the 2B-4T file at 4 tokens/s on one thread.
  */
 final class TQ1Kernel implements MatMulKernel {
     static final TQ1Kernel INSTANCE = new TQ1Kernel();
@@ -54,7 +53,6 @@ final class TQ1Kernel implements MatMulKernel {
         short[] run = runActivations(blocks);
         int quarter = (rowEnd - rowStart) / 4;
         for (int t = 0; t < x.tokens(); t++) {
-            scratch.spreadActivations(x, t, blocks, perBlock);
             arrangeRun(x.wide(), t * blocks * 256, blocks, run);
             for (int i = 0; i < quarter; i++) {
                 int r = rowStart + i;

@@ -42,7 +42,6 @@ final class TQ2Kernel implements FileLayoutTernaryKernel {
         FourRowBlocks scratch = FourRowBlocks.forBlocks(blocks);
         int quarter = (rowEnd - rowStart) / 4;
         for (int t = 0; t < x.tokens(); t++) {
-            scratch.spreadActivations(x, t, blocks, perBlock);
             for (int i = 0; i < quarter; i++) {
                 int r = rowStart + i;
                 fourRows(data, r * rowBytes, quarter * rowBytes, x, t, blocks, scratch);

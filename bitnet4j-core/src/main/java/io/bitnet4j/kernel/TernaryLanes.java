@@ -44,52 +44,12 @@ final class TernaryLanes {
     }
 
     /**
-     * Blocks whose four-row vectors {@link #blockSums} reduces together: an eighth of the 16-bit lanes, so that each
-     * block and row keeps two lanes, which are paired into one int.
-     */
-    static final int BLOCKS_PER_GROUP = SHORT_LANES / 8;
-    /**
-     * Per halving step, the two-vector permutes ({@code selectFrom(a, b)}) of the lower then of the upper halves: a
-     * step takes two vectors of {@code 2^step} segments each to one of twice as many half as wide, each segment the
-     * sum of its source segment's lower and upper halves. See {@link #halvingIndexes}.
+     * Per halving step (0 and 1), the two-vector permutes ({@code selectFrom(a, b)}) of the lower then of the upper
+     * halves: a step takes two vectors of {@code 2^step} segments each to one of twice as many half as wide, each
+     * segment the sum of its source segment's lower and upper halves. Two steps take four rows' accumulators to one
+     * vector, a quarter of the lanes per row. See {@link #halvingIndexes}.
      */
     static final short[] HALVING_INDEXES = halvingIndexes();
-    private static final int HALVING_STEPS = Integer.numberOfTrailingZeros(SHORT_LANES / 2);
-
-    /**
-     * The exact sums of {@code paddedBlocks} blocks' four-row vectors, stored one after another in {@code lanes}
-     * ({@link Simd#SHORT_LANES} each; {@code paddedBlocks} a multiple of {@link #BLOCKS_PER_GROUP}, zero beyond the
-     * real blocks), into {@code out[4·block + row]}. A four-row vector is a block's 16-bit accumulators of four rows
-     * halved twice (halving steps 0 and 1, see {@link #HALVING_INDEXES}) into one vector, a quarter of the lanes per
-     * row in row order, in registers: a full reduction per block and row costs more than the block's products. The
-     * vectors of a group are halved pairwise in place (so {@code lanes} is overwritten) until every block and row holds
-     * two lanes, which one int pairing then adds. Exact in 16 bits: a final lane sums 128 columns' {@code c·q},
-     * {@code c ∈ {0, 1, 2}}, {@code q ∈ [−128, 127]}, so it lies in [−32768, 32512].
-     */
-    static void blockSums(short[] lanes, int paddedBlocks, int[] out) {
-        for (int group = 0; group < paddedBlocks; group += BLOCKS_PER_GROUP) {
-            int base = group * SHORT_LANES;
-            int vectors = BLOCKS_PER_GROUP;
-            for (int step = 2; step < HALVING_STEPS; step++) {
-                ShortVector lower = ShortVector.fromArray(SHORTS, HALVING_INDEXES, lower(step));
-                ShortVector upper = ShortVector.fromArray(SHORTS, HALVING_INDEXES, upper(step));
-                for (int j = 0; j < vectors / 2; j++) {
-                    ShortVector a = ShortVector.fromArray(SHORTS, lanes, base + 2 * j * SHORT_LANES);
-                    ShortVector b = ShortVector.fromArray(SHORTS, lanes, base + (2 * j + 1) * SHORT_LANES);
-                    lower.selectFrom(a, b).add(upper.selectFrom(a, b)).intoArray(lanes, base + j * SHORT_LANES);
-                }
-                vectors /= 2;
-            }
-            IntVector pairs = (IntVector) ShortVector.fromArray(SHORTS, lanes, base).reinterpretShape(INTS, 0);
-            pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(pairs.lanewise(VectorOperators.ASHR, 16)).intoArray(out, 4 * group);
-        }
-    }
-
-    /** {@code blocks} rounded up to a multiple of {@link #BLOCKS_PER_GROUP}. */
-    static int paddedBlocks(int blocks) {
-        return (blocks + BLOCKS_PER_GROUP - 1) / BLOCKS_PER_GROUP * BLOCKS_PER_GROUP;
-    }
 
     /**
      * Where in {@link #HALVING_INDEXES} the permute of halving step {@code step} that picks the lower halves of the
@@ -113,7 +73,7 @@ final class TernaryLanes {
      */
     private static short[] halvingIndexes() {
         int lanes = SHORT_LANES;
-        int steps = Integer.numberOfTrailingZeros(lanes / 2);
+        int steps = 2;
         short[] indexes = new short[2 * steps * lanes];
         for (int step = 0; step < steps; step++) {
             int segments = 1 << step;
