@@ -34,8 +34,8 @@ final class TQ1Kernel implements MatMulKernel {
     /** Activations per digit of the run, padded to a whole number of vectors on any width. */
     private static final int RUN_COLUMNS = 32;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** One block's run vectors of the four rows, before they are halved together. */
-    private static final ThreadLocal<short[]> ROW_VECTORS = ThreadLocal.withInitial(() -> new short[4 * SHORT_LANES]);
+    /** Each block's vectors of the four rows, before they are halved together. */
+    private static final ThreadLocal<short[]> ROW_VECTORS = ThreadLocal.withInitial(() -> new short[0]);
     private static final ThreadLocal<short[]> RUN_ACTIVATIONS = ThreadLocal.withInitial(() -> new short[0]);
 
     private TQ1Kernel() {
@@ -50,29 +50,32 @@ final class TQ1Kernel implements MatMulKernel {
         long rowBytes = (long) blocks * BLOCK_BYTES;
         boolean perBlock = x.type() == ActivationType.Q8_K;
         FourRowBlocks scratch = FourRowBlocks.forBlocks(blocks);
-        short[] run = runActivations(blocks);
+        short[] run = grown(RUN_ACTIVATIONS, blocks * 5 * RUN_COLUMNS);
+        short[] rowVectors = grown(ROW_VECTORS, blocks * 4 * SHORT_LANES);
         int quarter = (rowEnd - rowStart) / 4;
         for (int t = 0; t < x.tokens(); t++) {
             arrangeRun(x.wide(), t * blocks * 256, blocks, run);
             for (int i = 0; i < quarter; i++) {
                 int r = rowStart + i;
-                fourRows(data, r * rowBytes, quarter * rowBytes, x.wide(), t * blocks * 256, run, blocks, scratch);
+                fourRows(data, r * rowBytes, quarter * rowBytes, x.wide(), t * blocks * 256, run, blocks, rowVectors,
+                        scratch);
                 scratch.finish(blocks, perBlock, x, t, out, t * rows + r, quarter);
             }
             for (int r = rowStart + 4 * quarter; r < rowEnd; r++) {
-                fourRows(data, r * rowBytes, 0, x.wide(), t * blocks * 256, run, blocks, scratch);
+                fourRows(data, r * rowBytes, 0, x.wide(), t * blocks * 256, run, blocks, rowVectors, scratch);
                 scratch.finish(blocks, perBlock, x, t, out, t * rows + r, 0);
             }
         }
     }
 
-    private static short[] runActivations(int blocks) {
-        short[] run = RUN_ACTIVATIONS.get();
-        if (run.length < blocks * 5 * RUN_COLUMNS) {
-            run = new short[blocks * 5 * RUN_COLUMNS];
-            RUN_ACTIVATIONS.set(run);
+    /** This thread's array of {@code local}, grown to at least {@code length}. */
+    private static short[] grown(ThreadLocal<short[]> local, int length) {
+        short[] array = local.get();
+        if (array.length < length) {
+            array = new short[length];
+            local.set(array);
         }
-        return run;
+        return array;
     }
 
     /** The activations of one token's run columns, digit by digit: see the class comment. */
@@ -91,14 +94,17 @@ final class TQ1Kernel implements MatMulKernel {
 
     /**
      * The block vectors and scales of four rows whose bytes start at {@code base}, {@code stride} bytes apart, into
-     * {@code scratch}; a stride of 0 computes one row (four times, for the few rows left over). Two passes over the
-     * rows' blocks (their bytes stay in the L1 cache), each a method small enough for C2 to inline every vector
-     * operation in it.
+     * {@code scratch}; a stride of 0 computes one row (four times, for the few rows left over). Each block's digits
+     * go through the rows one after another, into {@code rows} ({@code [(4·block + row)·SHORT_LANES]}), in two passes
+     * over the rows' blocks (their bytes stay in the L1 cache); then the four rows of each block are halved together.
+     * Each a method small enough for C2 to inline every vector operation in it: one loop doing the four rows together
+     * grew past C2's inlining node limit and ran with its vectors boxed.
      */
     private static void fourRows(MemorySegment data, long base, long stride, short[] q, int xOff, short[] run,
-                                 int blocks, FourRowBlocks scratch) {
-        firstBytes(data, base, stride, q, xOff, blocks, scratch.lanes);
-        addRun(data, base, stride, run, blocks, scratch.lanes);
+                                 int blocks, short[] rows, FourRowBlocks scratch) {
+        firstBytes(data, base, stride, q, xOff, blocks, rows);
+        addRun(data, base, stride, run, blocks, rows);
+        halveRows(rows, blocks, scratch.lanes);
         float[] scales = scratch.scales;
         for (int b = 0; b < blocks; b++) {
             long block = base + (long) b * BLOCK_BYTES;
@@ -108,17 +114,9 @@ final class TQ1Kernel implements MatMulKernel {
         }
     }
 
-    /**
-     * Bytes 0..31 of each block, digit n for columns {@code 32n + m}: the blocks' four-row vectors into lanes. One
-     * row at a time, its vector stored in {@code rowVectors}, then the four halved together.
-     */
+    /** Bytes 0..31 of each block, digit n for columns {@code 32n + m}, into {@code rows}. */
     private static void firstBytes(MemorySegment data, long base, long stride, short[] q, int xOff, int blocks,
-                                   short[] lanes) {
-        short[] rowVectors = ROW_VECTORS.get();
-        ShortVector lower0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(0));
-        ShortVector upper0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.upper(0));
-        ShortVector lower1 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(1));
-        ShortVector upper1 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.upper(1));
+                                   short[] rows) {
         ShortVector by8 = ShortVector.broadcast(SHORTS, (short) 8);
         for (int b = 0; b < blocks; b++) {
             long block = base + (long) b * BLOCK_BYTES;
@@ -133,34 +131,23 @@ final class TQ1Kernel implements MatMulKernel {
                         pow3 *= 3;
                     }
                 }
-                acc.intoArray(rowVectors, row * SHORT_LANES);
+                acc.intoArray(rows, (4 * b + row) * SHORT_LANES);
             }
-            ShortVector a0 = ShortVector.fromArray(SHORTS, rowVectors, 0);
-            ShortVector a1 = ShortVector.fromArray(SHORTS, rowVectors, SHORT_LANES);
-            ShortVector a2 = ShortVector.fromArray(SHORTS, rowVectors, 2 * SHORT_LANES);
-            ShortVector a3 = ShortVector.fromArray(SHORTS, rowVectors, 3 * SHORT_LANES);
-            ShortVector rows01 = lower0.selectFrom(a0, a1).add(upper0.selectFrom(a0, a1));
-            ShortVector rows23 = lower0.selectFrom(a2, a3).add(upper0.selectFrom(a2, a3));
-            lower1.selectFrom(rows01, rows23).add(upper1.selectFrom(rows01, rows23)).intoArray(lanes, b * SHORT_LANES);
         }
     }
 
     /**
-     * The run (bytes 32..51 of each block) against its arranged activations, added to the blocks' vectors, one row
-     * at a time as {@link #firstBytes}. The masked load (lanes past the run load zeros: they would read the scale
-     * and the next block) is written out here, since a vector returned from a call that is not inlined is allocated.
+     * The run (bytes 32..51 of each block) against its arranged activations, added to {@code rows}. The masked load
+     * (lanes past the run load zeros: they would read the scale and the next block) is written out here, since a
+     * vector returned from a call that is not inlined is allocated.
      */
-    private static void addRun(MemorySegment data, long base, long stride, short[] run, int blocks, short[] lanes) {
-        short[] rowVectors = ROW_VECTORS.get();
-        ShortVector lower0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(0));
-        ShortVector upper0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.upper(0));
-        ShortVector lower1 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(1));
-        ShortVector upper1 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.upper(1));
+    private static void addRun(MemorySegment data, long base, long stride, short[] run, int blocks, short[] rows) {
         ShortVector by8 = ShortVector.broadcast(SHORTS, (short) 8);
         for (int b = 0; b < blocks; b++) {
             long block = base + (long) b * BLOCK_BYTES + 32;
             for (int row = 0; row < 4; row++) {
-                ShortVector acc = ShortVector.zero(SHORTS);
+                int at = (4 * b + row) * SHORT_LANES;
+                ShortVector acc = ShortVector.fromArray(SHORTS, rows, at);
                 for (int p = 0; p < RUN_BYTES; p += SHORT_LANES) {
                     ShortVector w = (ShortVector) ByteVector.fromMemorySegment(MASK_BYTES, data,
                             block + row * stride + p, LE, MASK_BYTES.indexInRange(p, RUN_BYTES))
@@ -172,16 +159,26 @@ final class TQ1Kernel implements MatMulKernel {
                         pow3 *= 3;
                     }
                 }
-                acc.intoArray(rowVectors, row * SHORT_LANES);
+                acc.intoArray(rows, at);
             }
-            ShortVector a0 = ShortVector.fromArray(SHORTS, rowVectors, 0);
-            ShortVector a1 = ShortVector.fromArray(SHORTS, rowVectors, SHORT_LANES);
-            ShortVector a2 = ShortVector.fromArray(SHORTS, rowVectors, 2 * SHORT_LANES);
-            ShortVector a3 = ShortVector.fromArray(SHORTS, rowVectors, 3 * SHORT_LANES);
+        }
+    }
+
+    /** Each block's four row vectors halved twice into its four-row vector (see {@link FourRowBlocks}). */
+    private static void halveRows(short[] rows, int blocks, short[] lanes) {
+        ShortVector lower0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(0));
+        ShortVector upper0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.upper(0));
+        ShortVector lower1 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(1));
+        ShortVector upper1 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.upper(1));
+        for (int b = 0; b < blocks; b++) {
+            int at = 4 * b * SHORT_LANES;
+            ShortVector a0 = ShortVector.fromArray(SHORTS, rows, at);
+            ShortVector a1 = ShortVector.fromArray(SHORTS, rows, at + SHORT_LANES);
+            ShortVector a2 = ShortVector.fromArray(SHORTS, rows, at + 2 * SHORT_LANES);
+            ShortVector a3 = ShortVector.fromArray(SHORTS, rows, at + 3 * SHORT_LANES);
             ShortVector rows01 = lower0.selectFrom(a0, a1).add(upper0.selectFrom(a0, a1));
             ShortVector rows23 = lower0.selectFrom(a2, a3).add(upper0.selectFrom(a2, a3));
-            lower1.selectFrom(rows01, rows23).add(upper1.selectFrom(rows01, rows23))
-                    .add(ShortVector.fromArray(SHORTS, lanes, b * SHORT_LANES)).intoArray(lanes, b * SHORT_LANES);
+            lower1.selectFrom(rows01, rows23).add(upper1.selectFrom(rows01, rows23)).intoArray(lanes, b * SHORT_LANES);
         }
     }
 
