@@ -16,7 +16,7 @@ import jdk.incubator.vector.ShortVector;
  * Generation computes four rows at a time, one from each quarter of the thread's rows (four straight streams for the
  * prefetcher, sharing each activation load), each block's {@code Σ c·q} in 16-bit lanes, and {@link FourRowBlocks}
  * finishes them exactly as the scalar reference (the one-row kernel with a reduction per block that this replaces
- * ran at 37 G weights/s from L3, this one at 59-65). Prompts of at least
+ * ran at 37 G weights/s from L3, this one at 52-59). Prompts of at least
  * {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens go to {@link TernaryLookupKernel} where 512-bit
  * vectors allow.
  */
