@@ -13,6 +13,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * TQ1_0 (54-byte blocks of 256: 48 bytes of five base-3 digits each, 4 bytes of four digits, then the F16 scale d)
@@ -26,9 +27,29 @@ import jdk.incubator.vector.VectorOperators;
  * limit and ran with its vectors boxed). The one-row kernel this replaces, with a reduction and a scalar tail per
  * block, ran at 9 G weights/s from L3 and decoded the 2B-4T file at 4 tokens/s on one thread.
  */
-final class TQ1Kernel implements MatMulKernel {
+final class TQ1Kernel implements FileLayoutTernaryKernel {
     static final TQ1Kernel INSTANCE = new TQ1Kernel();
     private static final int BLOCK_BYTES = 54;
+    /** A TQ2_0 block, as {@link #toTQ2} writes it. */
+    static final int TQ2_BLOCK_BYTES = 66;
+    /** 32 bytes of a block, widened to 32 16-bit lanes by {@link #toTQ2}. */
+    private static final jdk.incubator.vector.VectorSpecies<Byte> HALF_BYTES = ByteVector.SPECIES_256;
+    private static final jdk.incubator.vector.VectorSpecies<Short> TQ2_SHORTS = ShortVector.SPECIES_512;
+    /** Where {@link #toTQ2} loads the block's last 32 bytes: bytes 32..51 are then lanes 10..29. */
+    private static final int TAIL_LOAD = 22;
+    /** Lane m of the permute that gives bit pairs 1 and 2 of TQ2_0 byte 32 + m their byte. */
+    private static final VectorShuffle<Short> RUN_PERMUTE = VectorShuffle.fromOp(TQ2_SHORTS,
+            m -> 32 - TAIL_LOAD + m % 16);
+    /** Lane m of the permute that gives bit pair 3 of TQ2_0 byte 32 + m its byte. */
+    private static final VectorShuffle<Short> LAST_PAIR_PERMUTE = VectorShuffle.fromOp(TQ2_SHORTS,
+            m -> m < 16 ? 32 - TAIL_LOAD + m : 48 - TAIL_LOAD + (m - 16) % 4);
+    /**
+     * Per lane of TQ2_0 bytes 32..63, the power of 3 of the digit that bit pair 1, 2, 3 takes (three rows of 32):
+     * see {@link #toTQ2}.
+     */
+    private static final int[] POW3 = {1, 3, 9, 27};
+    private static final short[] POWERS = powers();
+
     /** Bytes 32..51 of a block: 16 of five digits, then 4 of four. */
     private static final int RUN_BYTES = 20;
     /** Activations per digit of the run, padded to a whole number of vectors on any width. */
@@ -48,6 +69,10 @@ final class TQ1Kernel implements MatMulKernel {
         int rows = w.rows();
         int blocks = k / 256;
         long rowBytes = (long) blocks * BLOCK_BYTES;
+        if (x.tokens() >= TernaryLookupKernel.MIN_TOKENS_FROM_FILE_LAYOUT && TernaryLookupKernel.SUPPORTED) {
+            TernaryLookupKernel.multiplyTQ1FileLayout(w, x, out, rowStart, rowEnd);
+            return;
+        }
         boolean perBlock = x.type() == ActivationType.Q8_K;
         FourRowBlocks scratch = FourRowBlocks.forBlocks(blocks);
         short[] run = grown(RUN_ACTIVATIONS, blocks * 5 * RUN_COLUMNS);
@@ -185,6 +210,85 @@ final class TQ1Kernel implements MatMulKernel {
     /** Digit n (pow3 = 3^n) of each byte lane: ((v·3^n mod 256)·3) >> 8, the shift count as a vector. */
     private static ShortVector digit(ShortVector bytes, short pow3, ShortVector by8) {
         return bytes.mul(pow3).and((short) 0xFF).mul((short) 3).lanewise(VectorOperators.LSHR, by8);
+    }
+
+    /**
+     * Rows {@code [rowStart, rowStart + count)} of TQ1_0 weights ({@code blocks} blocks a row) re-encoded as TQ2_0
+     * rows at the start of {@code into}: the same codes and scales, so the lookup kernel takes TQ1_0 prompts as
+     * TQ2_0 ones. TQ2_0 byte m (m < 32) holds digits 0..3 of byte m in its bit pairs 0..3; byte 32 + m holds digit 4
+     * of byte m, then the columns 160 + m, 192 + m, 224 + m: digits 0, 2, 4 of byte 32 + m for m < 16, and for
+     * m ≥ 16 digits 1, 3 of byte 16 + m and digit (m − 16)/4 of {@code qh[(m − 16) % 4]}. The last two bit pairs thus
+     * take their bytes through one permute each and their digit's power of 3 per lane. Needs 512-bit vectors.
+     */
+    static void toTQ2(MemorySegment data, int blocks, long rowStart, int count, MemorySegment into) {
+        long tq2RowBytes = (long) blocks * TQ2_BLOCK_BYTES;
+        for (int row = 0; row < count; row++) {
+            for (int b = 0; b < blocks; b++) {
+                long block = (rowStart + row) * blocks * BLOCK_BYTES + (long) b * BLOCK_BYTES;
+                long target = row * tq2RowBytes + (long) b * TQ2_BLOCK_BYTES;
+                firstQuarterCodes(data, block, into, target);
+                secondQuarterCodes(data, block, into, target);
+                into.set(Layouts.SHORT, target + 64, data.get(Layouts.SHORT, block + 52));
+            }
+        }
+    }
+
+    /**
+     * TQ2_0 bytes 0..31 of the block at {@code block}: digits 0..3 of its bytes 0..31. This and
+     * {@link #secondQuarterCodes} are separate methods, their vectors never leaving them, because together they
+     * pass C2's inlining node limit (its vectors were then boxed: 43 MB per token of a prompt).
+     */
+    private static void firstQuarterCodes(MemorySegment data, long block, MemorySegment into, long target) {
+        ShortVector by2 = ShortVector.broadcast(TQ2_SHORTS, (short) 2);
+        ShortVector by4 = ShortVector.broadcast(TQ2_SHORTS, (short) 4);
+        ShortVector by6 = ShortVector.broadcast(TQ2_SHORTS, (short) 6);
+        ShortVector by8 = ShortVector.broadcast(TQ2_SHORTS, (short) 8);
+        ShortVector head = (ShortVector) ByteVector.fromMemorySegment(HALF_BYTES, data, block, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, TQ2_SHORTS, 0);
+        digit(head, (short) 1, by8)
+                .or(digit(head, (short) 3, by8).lanewise(VectorOperators.LSHL, by2))
+                .or(digit(head, (short) 9, by8).lanewise(VectorOperators.LSHL, by4))
+                .or(digit(head, (short) 27, by8).lanewise(VectorOperators.LSHL, by6))
+                .convertShape(VectorOperators.S2B, HALF_BYTES, 0).intoMemorySegment(into, target, LE);
+    }
+
+    /** TQ2_0 bytes 32..63 of the block at {@code block}: see {@link #toTQ2}. */
+    private static void secondQuarterCodes(MemorySegment data, long block, MemorySegment into, long target) {
+        ShortVector by2 = ShortVector.broadcast(TQ2_SHORTS, (short) 2);
+        ShortVector by4 = ShortVector.broadcast(TQ2_SHORTS, (short) 4);
+        ShortVector by6 = ShortVector.broadcast(TQ2_SHORTS, (short) 6);
+        ShortVector by8 = ShortVector.broadcast(TQ2_SHORTS, (short) 8);
+        ShortVector head = (ShortVector) ByteVector.fromMemorySegment(HALF_BYTES, data, block, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, TQ2_SHORTS, 0);
+        ShortVector tail = (ShortVector) ByteVector.fromMemorySegment(HALF_BYTES, data, block + TAIL_LOAD, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, TQ2_SHORTS, 0);
+        ShortVector run = tail.rearrange(RUN_PERMUTE);
+        digit(head, (short) 81, by8)
+                .or(digit(run, ShortVector.fromArray(TQ2_SHORTS, POWERS, 0), by8).lanewise(VectorOperators.LSHL, by2))
+                .or(digit(run, ShortVector.fromArray(TQ2_SHORTS, POWERS, 32), by8).lanewise(VectorOperators.LSHL, by4))
+                .or(digit(tail.rearrange(LAST_PAIR_PERMUTE), ShortVector.fromArray(TQ2_SHORTS, POWERS, 64), by8)
+                        .lanewise(VectorOperators.LSHL, by6))
+                .convertShape(VectorOperators.S2B, HALF_BYTES, 0).intoMemorySegment(into, target + 32, LE);
+    }
+
+    private static short[] powers() {
+        short[] powers = new short[3 * 32];
+        for (int m = 0; m < 32; m++) {
+            powers[m] = (short) (m < 16 ? 1 : 3);
+            powers[32 + m] = (short) (m < 16 ? 9 : 27);
+            powers[64 + m] = (short) (m < 16 ? 81 : POW3[(m - 16) / 4]);
+        }
+        return powers;
+    }
+
+    /** Digit n of each byte lane, with 3^n per lane. */
+    private static ShortVector digit(ShortVector bytes, ShortVector pow3, ShortVector by8) {
+        return bytes.mul(pow3).and((short) 0xFF).mul((short) 3).lanewise(VectorOperators.LSHR, by8);
+    }
+
+    @Override
+    public int rowGrain() {
+        return TernaryLookupKernel.SUPPORTED ? TernaryLookupKernel.ROW_GRAIN : 4;
     }
 
     @Override

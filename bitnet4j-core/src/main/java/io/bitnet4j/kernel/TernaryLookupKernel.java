@@ -37,8 +37,9 @@ import jdk.incubator.vector.VectorOperators;
  * Several tokens (prompt processing) take the tokens in tiles of {@value #TILE_TOKENS}: each 128-column chunk
  * builds the tiles' tables once and runs every row block of the thread over them. Weights in the file's layout are
  * first transposed into per-thread scratch memory (one pass per row), which pays for itself from
- * {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens on; generation from the file's layout stays on {@link I2SKernel} and
- * {@link TQ2Kernel}. With at least that many tokens per thread, {@link MatMul} splits the tokens instead of the
+ * {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens on; generation from the file's layout stays on {@link I2SKernel},
+ * {@link TQ2Kernel} and {@link TQ1Kernel}. TQ1_0 prompts go as TQ2_0: each 32 rows are re-encoded into 2-bit codes
+ * (the same codes and scales) just before they are transposed. With at least that many tokens per thread, {@link MatMul} splits the tokens instead of the
  * rows ({@link TokenSplitKernel}), so that each token's tables are built on one thread only; weights in a file's
  * layout are then transposed once into a copy all threads share.
  */
@@ -148,20 +149,29 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     /** Room in {@code shared} for the transposed codes (and TQ2_0's scales) of a matrix in a file's layout. */
     static void reserveFileLayout(WeightMatrix w, SharedWeights shared) {
         int blocks = (w.rows() + ROWS - 1) / ROWS;
-        boolean tq2 = w.tensor().type() == io.bitnet4j.gguf.GgmlType.TQ2_0;
-        shared.reserve((long) blocks * (w.cols() / 8) * WORD_BYTES, tq2 ? w.cols() / 256 * blocks * ROWS : 0);
+        shared.reserve((long) blocks * (w.cols() / 8) * WORD_BYTES,
+                blockScaled(w) ? w.cols() / 256 * blocks * ROWS : 0);
+    }
+
+    /** Whether {@code w} has a scale per 256-column block (TQ2_0, TQ1_0) rather than one per tensor (I2_S). */
+    private static boolean blockScaled(WeightMatrix w) {
+        io.bitnet4j.gguf.GgmlType type = w.tensor().type();
+        return type == io.bitnet4j.gguf.GgmlType.TQ2_0 || type == io.bitnet4j.gguf.GgmlType.TQ1_0;
     }
 
     /**
-     * Rows {@code [rowStart, rowEnd)} of a matrix in a file's layout (I2S-128 or TQ2_0) transposed into
-     * {@code shared}, block after block (and TQ2_0's scales as floats), for {@link #multiplyFileLayoutTokens}.
+     * Rows {@code [rowStart, rowEnd)} of a matrix in a file's layout (I2S-128, TQ2_0 or TQ1_0) transposed into
+     * {@code shared}, block after block (and the block scales as floats), for {@link #multiplyFileLayoutTokens}.
      */
     static void prepareFileLayout(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd) {
         Scratch s = SCRATCH.get();
         MemorySegment data = w.tensor().data();
         int words = w.cols() / 8;
         int totalBlocks = (w.rows() + ROWS - 1) / ROWS;
-        if (w.tensor().type() == io.bitnet4j.gguf.GgmlType.TQ2_0) {
+        if (w.tensor().type() == io.bitnet4j.gguf.GgmlType.TQ1_0) {
+            s.transposeTQ1(data, w.cols(), rowStart, rowEnd, shared.codes(), rowStart / ROWS, shared.scales(),
+                    totalBlocks);
+        } else if (w.tensor().type() == io.bitnet4j.gguf.GgmlType.TQ2_0) {
             int blockBytes = Packing.TQ2.blockBytes();
             long rowBytes = (long) w.cols() / 256 * blockBytes;
             s.transpose(data, Packing.TQ2, rowBytes, words, rowStart, rowEnd, shared.codes(), rowStart / ROWS);
@@ -177,7 +187,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
                                          int tokenStart, int tokenEnd) {
         Scratch s = SCRATCH.get();
         int words = w.cols() / 8;
-        if (w.tensor().type() == io.bitnet4j.gguf.GgmlType.TQ2_0) {
+        if (blockScaled(w)) {
             multiplyTQ2(shared.codes(), 0, words, shared.scales(), w, x, out, 0, w.rows(), tokenStart, tokenEnd, s);
         } else {
             multiplyTokens(shared.codes(), 0, words, w, x, out, 0, w.rows(), tokenStart, tokenEnd, s);
@@ -433,6 +443,19 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
         float[] scales = s.blockScales(data, 2L * Packing.TQ2.wordsPerBlock(), ROWS * rowBytes, rowBytes, blockBytes,
                 w.cols() / 256, rowStart, rowEnd, s.scales(w.cols() / 256 * blocks * ROWS), blocks, 0);
+        multiplyTQ2(repacked, 0, w.cols() / 8, scales, w, x, out, rowStart, rowEnd, 0, x.tokens(), s);
+    }
+
+    /**
+     * Several tokens times TQ1_0 weights: 32 rows at a time re-encoded as TQ2_0 ({@link TQ1Kernel#toTQ2}, exact)
+     * and transposed into scratch, then looked up as TQ2_0.
+     */
+    static void multiplyTQ1FileLayout(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
+        Scratch s = SCRATCH.get();
+        int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
+        MemorySegment repacked = s.repacked((long) blocks * (w.cols() / 8) * WORD_BYTES);
+        float[] scales = s.scales(w.cols() / 256 * blocks * ROWS);
+        s.transposeTQ1(w.tensor().data(), w.cols(), rowStart, rowEnd, repacked, 0, scales, blocks);
         multiplyTQ2(repacked, 0, w.cols() / 8, scales, w, x, out, rowStart, rowEnd, 0, x.tokens(), s);
     }
 
@@ -725,6 +748,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
          * two cache lines.
          */
         private MemorySegment repacked = MemorySegment.NULL;
+        /** 32 rows of TQ1_0 weights re-encoded as TQ2_0, before they are transposed. */
+        private MemorySegment tq2Rows = MemorySegment.NULL;
 
         /**
          * Off-heap memory for the tables of {@code words} word positions, on a cache-line boundary: a 512-bit load
@@ -810,11 +835,38 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         MemorySegment transpose(MemorySegment data, Packing packing, long rowBytes, int words, int rowStart,
                                 int rowEnd) {
             int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
-            int size = blocks * words * ROWS;
-            if (repacked.byteSize() < 2L * size) {
-                repacked = java.lang.foreign.Arena.ofAuto().allocate(2L * size, 64);
+            return transpose(data, packing, rowBytes, words, rowStart, rowEnd,
+                    repacked((long) blocks * words * WORD_BYTES), 0);
+        }
+
+        /** This thread's memory for transposed codes, grown to at least {@code bytes}. */
+        MemorySegment repacked(long bytes) {
+            if (repacked.byteSize() < bytes) {
+                repacked = java.lang.foreign.Arena.ofAuto().allocate(bytes, 64);
             }
-            return transpose(data, packing, rowBytes, words, rowStart, rowEnd, repacked, 0);
+            return repacked;
+        }
+
+        /**
+         * Rows {@code [rowStart, rowEnd)} of TQ1_0 weights of {@code cols} columns, 32 at a time re-encoded as TQ2_0
+         * rows ({@link TQ1Kernel#toTQ2}), transposed into {@code into} from block {@code intoBlock} on and their
+         * scales into {@code scales} (as {@link #blockScales} lays them out for {@code totalBlocks} row blocks).
+         */
+        void transposeTQ1(MemorySegment data, int cols, int rowStart, int rowEnd, MemorySegment into, int intoBlock,
+                          float[] scales, int totalBlocks) {
+            int scaleBlocks = cols / 256;
+            long rowBytes = (long) scaleBlocks * TQ1Kernel.TQ2_BLOCK_BYTES;
+            if (tq2Rows.byteSize() < ROWS * rowBytes) {
+                tq2Rows = java.lang.foreign.Arena.ofAuto().allocate(ROWS * rowBytes, 64);
+            }
+            for (int first = rowStart; first < rowEnd; first += ROWS) {
+                int valid = Math.min(ROWS, rowEnd - first);
+                int block = intoBlock + (first - rowStart) / ROWS;
+                TQ1Kernel.toTQ2(data, scaleBlocks, first, valid, tq2Rows);
+                transpose(tq2Rows, Packing.TQ2, rowBytes, cols / 8, 0, valid, into, block);
+                blockScales(tq2Rows, 2L * Packing.TQ2.wordsPerBlock(), ROWS * rowBytes, rowBytes,
+                        Packing.TQ2.blockBytes(), scaleBlocks, 0, valid, scales, totalBlocks, block);
+            }
         }
 
         /** {@link #transpose} into {@code into}, the range's first block going to block {@code intoBlock} there. */

@@ -99,7 +99,7 @@ class KernelDifferentialTest {
 
     /**
      * The ternary lookup kernel: I2_S and TQ2_0 (both activation types) on the repacked layout (one token and
-     * several) and on the file's layout (prompts of at least
+     * several) and, with TQ1_0 (re-encoded as TQ2_0 on the way), on the file's layout (prompts of at least
      * {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens, transposed on the fly; row counts that are
      * no multiple of 32 pad the last block), against the reference on the file's layout; on one to three threads,
      * so that prompts of at least {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens per thread are
@@ -113,6 +113,8 @@ class KernelDifferentialTest {
             "TQ2_0, interleaved, I8_TOKEN",
             "TQ2_0, file,        Q8_K",
             "TQ2_0, file,        I8_TOKEN",
+            "TQ1_0, file,        Q8_K",
+            "TQ1_0, file,        I8_TOKEN",
     })
     void ternaryLookupKernelEqualsTheReferenceExactly(GgmlType type, String layout, ActivationType activations) {
         org.junit.jupiter.api.Assumptions.assumeTrue(TernaryLookupKernel.SUPPORTED,
@@ -148,6 +150,46 @@ class KernelDifferentialTest {
                 float[] actual = multiply(w, x, KernelSelector.fastest(), threads);
                 assertThat(actual).as("%s %s %dx%d, %d tokens, %d threads", type, layout, rows, cols, tokens,
                         threads).containsExactly(expected);
+            }
+        }
+    }
+
+    /**
+     * TQ1_0 rows re-encoded as TQ2_0 for the lookup kernel's prompts hold the same values: random bytes (every base-3
+     * digit pattern, and bytes no encoder writes), nonzero scales, rows from the middle of a matrix at an odd offset,
+     * against the scalar decoders of both formats.
+     */
+    @org.junit.jupiter.api.Test
+    void tq1RowsReencodedAsTq2KeepEveryValue() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TernaryLookupKernel.SUPPORTED,
+                "the TQ1_0 to TQ2_0 re-encoding serves the lookup kernel, which needs 512-bit vectors; this run has "
+                        + Simd.BITS);
+        SplittableRandom rng = new SplittableRandom(54);
+        for (int trial = 0; trial < 20; trial++) {
+            int blocks = 1 + rng.nextInt(12);
+            int rows = 1 + rng.nextInt(40);
+            int first = rng.nextInt(rows);
+            int count = 1 + rng.nextInt(rows - first);
+            long tq1RowBytes = 54L * blocks;
+            MemorySegment holder = arena.allocate(tq1RowBytes * rows + 3);
+            MemorySegment tq1 = holder.asSlice(1 + rng.nextInt(2), tq1RowBytes * rows);
+            for (long i = 0; i < tq1.byteSize(); i++) {
+                tq1.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) rng.nextInt(256));
+            }
+            for (long block = 0; block < (long) rows * blocks; block++) {
+                short scale = Float.floatToFloat16((rng.nextBoolean() ? 1 : -1) * (1 + rng.nextInt(1000)) / 64f);
+                tq1.set(io.bitnet4j.tensor.Layouts.SHORT, 54 * block + 52, scale);
+            }
+            MemorySegment tq2 = arena.allocate(66L * blocks * count);
+            TQ1Kernel.toTQ2(tq1, blocks, first, count, tq2);
+            Tensor source = new Tensor("tq1", GgmlType.TQ1_0, new long[] {256L * blocks, rows}, tq1);
+            Tensor target = new Tensor("tq2", GgmlType.TQ2_0, new long[] {256L * blocks, count}, tq2);
+            for (int r = 0; r < count; r++) {
+                float[] expected = new float[256 * blocks];
+                float[] actual = new float[256 * blocks];
+                WeightFormats.of(GgmlType.TQ1_0).decodeRow(source, first + r, expected, 0);
+                WeightFormats.of(GgmlType.TQ2_0).decodeRow(target, r, actual, 0);
+                assertThat(actual).as("row %d of %d, %d blocks", first + r, rows, blocks).containsExactly(expected);
             }
         }
     }
