@@ -1,5 +1,6 @@
 package io.bitnet4j.kernel;
 
+import static io.bitnet4j.kernel.Simd.INTS;
 import static io.bitnet4j.kernel.Simd.MASK_BYTES;
 import static io.bitnet4j.kernel.Simd.SHORTS;
 import static io.bitnet4j.kernel.Simd.SHORT_LANES;
@@ -11,6 +12,7 @@ import io.bitnet4j.tensor.WeightMatrix;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -129,7 +131,7 @@ final class TQ1Kernel implements FileLayoutTernaryKernel {
                                  int blocks, short[] rows, FourRowBlocks scratch) {
         firstBytes(data, base, stride, q, xOff, blocks, rows);
         addRun(data, base, stride, run, blocks, rows);
-        halveRows(rows, blocks, scratch.lanes);
+        halveRows(rows, blocks, scratch.pairSums);
         float[] scales = scratch.scales;
         for (int b = 0; b < blocks; b++) {
             long block = base + (long) b * BLOCK_BYTES;
@@ -190,7 +192,8 @@ final class TQ1Kernel implements FileLayoutTernaryKernel {
     }
 
     /** Each block's four row vectors halved twice into its four-row vector (see {@link FourRowBlocks}). */
-    private static void halveRows(short[] rows, int blocks, short[] lanes) {
+    private static void halveRows(short[] rows, int blocks, int[] pairSums) {
+        IntVector by16 = IntVector.broadcast(INTS, 16);
         ShortVector lower0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(0));
         ShortVector upper0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.upper(0));
         ShortVector lower1 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(1));
@@ -203,7 +206,10 @@ final class TQ1Kernel implements FileLayoutTernaryKernel {
             ShortVector a3 = ShortVector.fromArray(SHORTS, rows, at + 3 * SHORT_LANES);
             ShortVector rows01 = lower0.selectFrom(a0, a1).add(upper0.selectFrom(a0, a1));
             ShortVector rows23 = lower0.selectFrom(a2, a3).add(upper0.selectFrom(a2, a3));
-            lower1.selectFrom(rows01, rows23).add(upper1.selectFrom(rows01, rows23)).intoArray(lanes, b * SHORT_LANES);
+            IntVector pairs = (IntVector) lower1.selectFrom(rows01, rows23).add(upper1.selectFrom(rows01, rows23))
+                    .reinterpretShape(INTS, 0);
+            pairs.lanewise(VectorOperators.LSHL, by16).lanewise(VectorOperators.ASHR, by16)
+                    .add(pairs.lanewise(VectorOperators.ASHR, by16)).intoArray(pairSums, b * FourRowBlocks.PAIR_INTS);
         }
     }
 

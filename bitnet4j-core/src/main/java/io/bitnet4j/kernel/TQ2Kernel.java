@@ -1,5 +1,6 @@
 package io.bitnet4j.kernel;
 
+import static io.bitnet4j.kernel.Simd.INTS;
 import static io.bitnet4j.kernel.Simd.SHORTS;
 import static io.bitnet4j.kernel.Simd.SHORT_LANES;
 
@@ -8,7 +9,9 @@ import io.bitnet4j.tensor.Activations;
 import io.bitnet4j.tensor.Layouts;
 import io.bitnet4j.tensor.WeightMatrix;
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * TQ2_0 (66-byte blocks of 256: 64 bytes of codes, then the F16 scale d) times Q8_K or per-token int8 activations.
@@ -16,7 +19,7 @@ import jdk.incubator.vector.ShortVector;
  * Generation computes four rows at a time, one from each quarter of the thread's rows (four straight streams for the
  * prefetcher, sharing each activation load), each block's {@code Σ c·q} in 16-bit lanes, and {@link FourRowBlocks}
  * finishes them exactly as the scalar reference (the one-row kernel with a reduction per block that this replaces
- * ran at 37 G weights/s from L3, this one at 52-59). Prompts of at least
+ * ran at 37 G weights/s from L3, this one at 61). Prompts of at least
  * {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens go to {@link TernaryLookupKernel} where 512-bit
  * vectors allow.
  */
@@ -61,7 +64,8 @@ final class TQ2Kernel implements FileLayoutTernaryKernel {
     private static void fourRows(MemorySegment data, long base, long stride, Activations x, int t, int blocks,
                                  FourRowBlocks scratch) {
         short[] q = x.wide();
-        short[] lanes = scratch.lanes;
+        int[] pairSums = scratch.pairSums;
+        IntVector by16 = IntVector.broadcast(INTS, 16);
         float[] scales = scratch.scales;
         int xOff = t * blocks * 256;
         ShortVector lower0 = ShortVector.fromArray(SHORTS, TernaryLanes.HALVING_INDEXES, TernaryLanes.lower(0));
@@ -94,7 +98,10 @@ final class TQ2Kernel implements FileLayoutTernaryKernel {
             }
             ShortVector rows01 = lower0.selectFrom(a0, a1).add(upper0.selectFrom(a0, a1));
             ShortVector rows23 = lower0.selectFrom(a2, a3).add(upper0.selectFrom(a2, a3));
-            lower1.selectFrom(rows01, rows23).add(upper1.selectFrom(rows01, rows23)).intoArray(lanes, b * SHORT_LANES);
+            IntVector pairs = (IntVector) lower1.selectFrom(rows01, rows23).add(upper1.selectFrom(rows01, rows23))
+                    .reinterpretShape(INTS, 0);
+            pairs.lanewise(VectorOperators.LSHL, by16).lanewise(VectorOperators.ASHR, by16)
+                    .add(pairs.lanewise(VectorOperators.ASHR, by16)).intoArray(pairSums, b * FourRowBlocks.PAIR_INTS);
             scales[4 * b] = Float.float16ToFloat(data.get(Layouts.SHORT, block + 64));
             scales[4 * b + 1] = Float.float16ToFloat(data.get(Layouts.SHORT, block + stride + 64));
             scales[4 * b + 2] = Float.float16ToFloat(data.get(Layouts.SHORT, block + 2 * stride + 64));
