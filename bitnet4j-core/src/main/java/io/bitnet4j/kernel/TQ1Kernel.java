@@ -50,6 +50,11 @@ final class TQ1Kernel implements FileLayoutTernaryKernel {
      * see {@link #toTQ2}.
      */
     private static final int[] POW3 = {1, 3, 9, 27};
+    /** Shift counts for {@link #toTQ2}, as vectors: with a scalar count C2 moves it into a register before each shift. */
+    private static final ShortVector BY_2 = ShortVector.broadcast(TQ2_SHORTS, (short) 2);
+    private static final ShortVector BY_4 = ShortVector.broadcast(TQ2_SHORTS, (short) 4);
+    private static final ShortVector BY_6 = ShortVector.broadcast(TQ2_SHORTS, (short) 6);
+    private static final ShortVector BY_8 = ShortVector.broadcast(TQ2_SHORTS, (short) 8);
     private static final short[] POWERS = powers();
 
     /** Bytes 32..51 of a block: 16 of five digits, then 4 of four. */
@@ -245,35 +250,27 @@ final class TQ1Kernel implements FileLayoutTernaryKernel {
      * pass C2's inlining node limit (its vectors were then boxed: 43 MB per token of a prompt).
      */
     private static void firstQuarterCodes(MemorySegment data, long block, MemorySegment into, long target) {
-        ShortVector by2 = ShortVector.broadcast(TQ2_SHORTS, (short) 2);
-        ShortVector by4 = ShortVector.broadcast(TQ2_SHORTS, (short) 4);
-        ShortVector by6 = ShortVector.broadcast(TQ2_SHORTS, (short) 6);
-        ShortVector by8 = ShortVector.broadcast(TQ2_SHORTS, (short) 8);
         ShortVector head = (ShortVector) ByteVector.fromMemorySegment(HALF_BYTES, data, block, LE)
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, TQ2_SHORTS, 0);
-        digit(head, (short) 1, by8)
-                .or(digit(head, (short) 3, by8).lanewise(VectorOperators.LSHL, by2))
-                .or(digit(head, (short) 9, by8).lanewise(VectorOperators.LSHL, by4))
-                .or(digit(head, (short) 27, by8).lanewise(VectorOperators.LSHL, by6))
+        digit(head, (short) 1, BY_8)
+                .or(digit(head, (short) 3, BY_8).lanewise(VectorOperators.LSHL, BY_2))
+                .or(digit(head, (short) 9, BY_8).lanewise(VectorOperators.LSHL, BY_4))
+                .or(digit(head, (short) 27, BY_8).lanewise(VectorOperators.LSHL, BY_6))
                 .convertShape(VectorOperators.S2B, HALF_BYTES, 0).intoMemorySegment(into, target, LE);
     }
 
     /** TQ2_0 bytes 32..63 of the block at {@code block}: see {@link #toTQ2}. */
     private static void secondQuarterCodes(MemorySegment data, long block, MemorySegment into, long target) {
-        ShortVector by2 = ShortVector.broadcast(TQ2_SHORTS, (short) 2);
-        ShortVector by4 = ShortVector.broadcast(TQ2_SHORTS, (short) 4);
-        ShortVector by6 = ShortVector.broadcast(TQ2_SHORTS, (short) 6);
-        ShortVector by8 = ShortVector.broadcast(TQ2_SHORTS, (short) 8);
         ShortVector head = (ShortVector) ByteVector.fromMemorySegment(HALF_BYTES, data, block, LE)
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, TQ2_SHORTS, 0);
         ShortVector tail = (ShortVector) ByteVector.fromMemorySegment(HALF_BYTES, data, block + TAIL_LOAD, LE)
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, TQ2_SHORTS, 0);
         ShortVector run = tail.rearrange(RUN_PERMUTE);
-        digit(head, (short) 81, by8)
-                .or(digit(run, ShortVector.fromArray(TQ2_SHORTS, POWERS, 0), by8).lanewise(VectorOperators.LSHL, by2))
-                .or(digit(run, ShortVector.fromArray(TQ2_SHORTS, POWERS, 32), by8).lanewise(VectorOperators.LSHL, by4))
-                .or(digit(tail.rearrange(LAST_PAIR_PERMUTE), ShortVector.fromArray(TQ2_SHORTS, POWERS, 64), by8)
-                        .lanewise(VectorOperators.LSHL, by6))
+        digit(head, (short) 81, BY_8)
+                .or(digit(run, ShortVector.fromArray(TQ2_SHORTS, POWERS, 0), BY_8).lanewise(VectorOperators.LSHL, BY_2))
+                .or(digit(run, ShortVector.fromArray(TQ2_SHORTS, POWERS, 32), BY_8).lanewise(VectorOperators.LSHL, BY_4))
+                .or(digit(tail.rearrange(LAST_PAIR_PERMUTE), ShortVector.fromArray(TQ2_SHORTS, POWERS, 64), BY_8)
+                        .lanewise(VectorOperators.LSHL, BY_6))
                 .convertShape(VectorOperators.S2B, HALF_BYTES, 0).intoMemorySegment(into, target + 32, LE);
     }
 
