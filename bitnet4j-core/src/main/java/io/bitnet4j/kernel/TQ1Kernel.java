@@ -16,6 +16,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * TQ1_0 (54-byte blocks of 256: 48 bytes of five base-3 digits each, 4 bytes of four digits, then the F16 scale d)
@@ -27,7 +28,9 @@ import jdk.incubator.vector.VectorShuffle;
  * {@link TQ2Kernel} does, and {@link FourRowBlocks} finishes them exactly as the scalar reference; each block's
  * digits go through the four rows one after another (a loop doing the four together grew past C2's inlining node
  * limit and ran with its vectors boxed). The one-row kernel this replaces, with a reduction and a scalar tail per
- * block, ran at 9 G weights/s from L3 and decoded the 2B-4T file at 4 tokens/s on one thread.
+ * block, ran at 9 G weights/s from L3 and decoded the 2B-4T file at 4 tokens/s on one thread. Prompts of at least
+ * {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens go to {@link TernaryLookupKernel} where 512-bit
+ * vectors allow, re-encoded as TQ2_0 by {@link #toTQ2} on the way.
  */
 final class TQ1Kernel implements FileLayoutTernaryKernel {
     static final TQ1Kernel INSTANCE = new TQ1Kernel();
@@ -35,8 +38,8 @@ final class TQ1Kernel implements FileLayoutTernaryKernel {
     /** A TQ2_0 block, as {@link #toTQ2} writes it. */
     static final int TQ2_BLOCK_BYTES = 66;
     /** 32 bytes of a block, widened to 32 16-bit lanes by {@link #toTQ2}. */
-    private static final jdk.incubator.vector.VectorSpecies<Byte> HALF_BYTES = ByteVector.SPECIES_256;
-    private static final jdk.incubator.vector.VectorSpecies<Short> TQ2_SHORTS = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Byte> HALF_BYTES = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> TQ2_SHORTS = ShortVector.SPECIES_512;
     /** Where {@link #toTQ2} loads the block's last 32 bytes: bytes 32..51 are then lanes 10..29. */
     private static final int TAIL_LOAD = 22;
     /** Lane m of the permute that gives bit pairs 1 and 2 of TQ2_0 byte 32 + m their byte. */
@@ -45,16 +48,17 @@ final class TQ1Kernel implements FileLayoutTernaryKernel {
     /** Lane m of the permute that gives bit pair 3 of TQ2_0 byte 32 + m its byte. */
     private static final VectorShuffle<Short> LAST_PAIR_PERMUTE = VectorShuffle.fromOp(TQ2_SHORTS,
             m -> m < 16 ? 32 - TAIL_LOAD + m : 48 - TAIL_LOAD + (m - 16) % 4);
-    /**
-     * Per lane of TQ2_0 bytes 32..63, the power of 3 of the digit that bit pair 1, 2, 3 takes (three rows of 32):
-     * see {@link #toTQ2}.
-     */
-    private static final int[] POW3 = {1, 3, 9, 27};
-    /** Shift counts for {@link #toTQ2}, as vectors: with a scalar count C2 moves it into a register before each shift. */
+    /** Shift counts for {@link #toTQ2}, as vectors: with a scalar count C2 moves it to a register before each shift. */
     private static final ShortVector BY_2 = ShortVector.broadcast(TQ2_SHORTS, (short) 2);
     private static final ShortVector BY_4 = ShortVector.broadcast(TQ2_SHORTS, (short) 4);
     private static final ShortVector BY_6 = ShortVector.broadcast(TQ2_SHORTS, (short) 6);
     private static final ShortVector BY_8 = ShortVector.broadcast(TQ2_SHORTS, (short) 8);
+    /** Powers of 3 of the four digits of a {@code qh} byte. */
+    private static final int[] POW3 = {1, 3, 9, 27};
+    /**
+     * Per lane of TQ2_0 bytes 32..63, the power of 3 of the digit that bit pair 1, 2, 3 takes (three rows of 32):
+     * see {@link #toTQ2}.
+     */
     private static final short[] POWERS = powers();
 
     /** Bytes 32..51 of a block: 16 of five digits, then 4 of four. */
@@ -267,8 +271,10 @@ final class TQ1Kernel implements FileLayoutTernaryKernel {
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, TQ2_SHORTS, 0);
         ShortVector run = tail.rearrange(RUN_PERMUTE);
         digit(head, (short) 81, BY_8)
-                .or(digit(run, ShortVector.fromArray(TQ2_SHORTS, POWERS, 0), BY_8).lanewise(VectorOperators.LSHL, BY_2))
-                .or(digit(run, ShortVector.fromArray(TQ2_SHORTS, POWERS, 32), BY_8).lanewise(VectorOperators.LSHL, BY_4))
+                .or(digit(run, ShortVector.fromArray(TQ2_SHORTS, POWERS, 0), BY_8)
+                        .lanewise(VectorOperators.LSHL, BY_2))
+                .or(digit(run, ShortVector.fromArray(TQ2_SHORTS, POWERS, 32), BY_8)
+                        .lanewise(VectorOperators.LSHL, BY_4))
                 .or(digit(tail.rearrange(LAST_PAIR_PERMUTE), ShortVector.fromArray(TQ2_SHORTS, POWERS, 64), BY_8)
                         .lanewise(VectorOperators.LSHL, BY_6))
                 .convertShape(VectorOperators.S2B, HALF_BYTES, 0).intoMemorySegment(into, target + 32, LE);
