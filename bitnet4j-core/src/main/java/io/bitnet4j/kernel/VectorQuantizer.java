@@ -58,6 +58,9 @@ final class VectorQuantizer {
                 java.util.Arrays.fill(out.quants(), q, q + 256, (byte) 0);
                 java.util.Arrays.fill(out.wide(), q, q + 256, (short) 0);
                 java.util.Arrays.fill(out.sums(), (token * blocks + b) * 16, (token * blocks + b) * 16 + 16, 0);
+                if (out.blockSums() != null) {
+                    out.blockSums()[token * blocks + b] = 0;
+                }
                 continue;
             }
             float signedMax = 0;
@@ -69,16 +72,20 @@ final class VectorQuantizer {
             }
             float iscale = -127f / signedMax;
             quantizeRun(x, base, 256, iscale, Integer.MIN_VALUE, out.quants(), out.wide(), q);
+            int blockSum = 0;
             for (int g = 0; g < 16; g++) {
                 int s = 0;
                 for (int e = q + 16 * g; e < q + 16 * g + 16; e++) {
                     s += out.wide()[e];
                 }
                 out.sums()[(token * blocks + b) * 16 + g] = s;
+                blockSum += s;
             }
             out.scales()[token * blocks + b] = 1 / iscale;
+            if (out.blockSums() != null) {
+                out.blockSums()[token * blocks + b] = blockSum;
+            }
         }
-        blockSums(out, token);
     }
 
     /**
