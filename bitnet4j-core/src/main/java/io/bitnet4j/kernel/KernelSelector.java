@@ -171,6 +171,12 @@ public final class KernelSelector {
                     missing.add("-XX:CompileCommand=inline,jdk.internal.foreign.*::" + accessor);
                 }
             }
+            for (String loop : new String[] {"absMax", "quantizeRun"}) {
+                String command = "dontinline," + VectorQuantizer.class.getName() + "::" + loop;
+                if (!commands.contains(command)) {
+                    missing.add("-XX:CompileCommand=" + command);
+                }
+            }
         } catch (RuntimeException | LinkageError e) {
             return List.of();
         }

@@ -91,7 +91,9 @@ final class VectorQuantizer {
     /**
      * The largest |x| of {@code x[offset .. offset+n)}, exact. The quantizers keep their vector code in this method
      * and {@link #quantizeRun}, which take and return scalars only: when C2 compiled a quantizer with that code
-     * inline it ran out of inlining budget in the Vector API's internals and allocated every vector.
+     * inline it ran out of inlining budget in the Vector API's internals and allocated every vector. Inlined into the
+     * Q8_K quantizer, the two still did in some processes, so the launcher keeps C2 from inlining them
+     * ({@code -XX:CompileCommand=dontinline}; {@link KernelSelector} warns when it is missing).
      */
     private static float absMax(float[] x, int offset, int n) {
         FloatVector max = FloatVector.zero(FLOATS);
