@@ -10,6 +10,8 @@ final class JitSettings {
     static final String QUIET = "-XX:CompileCommand=quiet";
     static final String INLINE_BASE = "-XX:CompileCommand=inline,jdk.internal.foreign.*::unsafeGetBase";
     static final String INLINE_OFFSET = "-XX:CompileCommand=inline,jdk.internal.foreign.*::unsafeGetOffset";
+    static final String QUANTIZER_MAX = "-XX:CompileCommand=dontinline,io.bitnet4j.kernel.VectorQuantizer::absMax";
+    static final String QUANTIZER_RUN = "-XX:CompileCommand=dontinline,io.bitnet4j.kernel.VectorQuantizer::quantizeRun";
 
     private JitSettings() {
     }

@@ -43,7 +43,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         JitSettings.TRAPS_PER_BYTECODE, JitSettings.TRAPS_PER_METHOD, JitSettings.QUIET, JitSettings.INLINE_BASE,
-        JitSettings.INLINE_OFFSET})
+        JitSettings.INLINE_OFFSET, JitSettings.QUANTIZER_MAX, JitSettings.QUANTIZER_RUN})
 public class MatMulBenchmark {
     @Param({"I2_S", "TQ2_0", "TQ1_0", "F16"})
     public String type;
