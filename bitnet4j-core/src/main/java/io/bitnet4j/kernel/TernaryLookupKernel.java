@@ -18,8 +18,8 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Ternary weights (I2_S, TQ2_0) times int8 activations by table lookup, on 32 rows at once. A 16-bit word of
- * either packing holds eight 2-bit codes of one row ({@link Packing} says which columns); in the
+ * Ternary weights (I2_S, TQ2_0; TQ1_0 re-encoded) times int8 activations by table lookup, on 32 rows at once. A
+ * 16-bit word of either packing holds eight 2-bit codes of one row ({@link Packing} says which columns); in the
  * {@link I2SFormat#I2S_128_ROWS_32} layout one 512-bit load holds that word for 32 consecutive rows. For each word
  * position and token, three tables hold every possible partial sum {@code Σ (c−1)·q}: bits 0-5 of the word (three
  * columns, 64 entries), bits 6-11 (three columns, 64 entries) and bits 12-15 (two columns, 16 entries). A permute
@@ -146,7 +146,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         return SUPPORTED && x.tokens() >= MIN_TOKENS_FROM_FILE_LAYOUT * threads;
     }
 
-    /** Room in {@code shared} for the transposed codes (and TQ2_0's scales) of a matrix in a file's layout. */
+    /** Room in {@code shared} for the transposed codes (and the block scales) of a matrix in a file's layout. */
     static void reserveFileLayout(WeightMatrix w, SharedWeights shared) {
         int blocks = (w.rows() + ROWS - 1) / ROWS;
         shared.reserve((long) blocks * (w.cols() / 8) * WORD_BYTES,
