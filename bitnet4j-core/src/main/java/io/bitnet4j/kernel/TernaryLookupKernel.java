@@ -32,16 +32,16 @@ import jdk.incubator.vector.VectorOperators;
  * in block order as {@code TernaryBlockFormat.dot} does. Either way it is bit for bit the reference. Needs 512-bit
  * vectors (a 64-entry table of 16-bit values is two of them).
  *
- * <p>One token (generation) reads the repacked layout straight from memory, one pass of
- * {@value I2SFormat#PASS_WORDS} word positions after another, so that the pass's tables stay in the L1 cache.
- * Several tokens (prompt processing) take the tokens in tiles of {@value #TILE_TOKENS}: each 128-column chunk
- * builds the tiles' tables once and runs every row block of the thread over them, two tokens per load of the codes.
- * Weights in the file's layout are first transposed into per-thread scratch memory (one pass per row), which pays
- * for itself from {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens on; generation from the file's layout stays on
- * {@link I2SKernel}, {@link TQ2Kernel} and {@link TQ1Kernel}. TQ1_0 prompts go as TQ2_0: each 32 rows are re-encoded into 2-bit codes
- * (the same codes and scales) just before they are transposed. With at least that many tokens per thread,
- * {@link MatMul} splits the tokens instead of the rows ({@link TokenSplitKernel}), so that each token's tables are
- * built on one thread only; weights in a file's layout are then transposed once into a copy all threads share.
+ * <p>One token (generation) reads the repacked layout straight from memory, one pass of {@value I2SFormat#PASS_WORDS}
+ * word positions after another, so that the pass's tables stay in the L1 cache. Several tokens (prompt processing) take
+ * the tokens in tiles of {@value #TILE_TOKENS}: each 128-column chunk builds the tiles' tables once and runs every row
+ * block of the thread over them, two tokens per load of the codes. Weights in the file's layout are first transposed
+ * into per-thread scratch memory (one pass per row), which pays for itself from {@value #MIN_TOKENS_FROM_FILE_LAYOUT}
+ * tokens on; generation from the file's layout stays on {@link I2SKernel}, {@link TQ2Kernel} and {@link TQ1Kernel}.
+ * TQ1_0 prompts go as TQ2_0: each 32 rows are re-encoded into 2-bit codes (the same codes and scales) just before they
+ * are transposed. With at least that many tokens per thread, {@link MatMul} splits the tokens instead of the rows
+ * ({@link TokenSplitKernel}), so that each token's tables are built on one thread only; weights in a file's layout are
+ * then transposed once into a copy all threads share.
  */
 final class TernaryLookupKernel implements TokenSplitKernel {
     static final TernaryLookupKernel INSTANCE = new TernaryLookupKernel();
