@@ -249,7 +249,7 @@ public final class CpuForwardPass implements ForwardPass {
     /** Causal grouped-query attention of every (token, head), split across threads. */
     private void attend(int layer, KvCache cache, int n, int startPos) {
         attentionTask.set(cache, layer, startPos, n);
-        pool.parallelFor(n * c.headCount(), attentionTask);
+        pool.parallelFor(attentionTask.items(), attentionTask);
         attentionTask.clear();
     }
 
@@ -398,6 +398,8 @@ public final class CpuForwardPass implements ForwardPass {
         private int layer;
         private int startPos;
         private int tokens;
+        /** Query heads per work item: 4 of one group together, or 1. */
+        private int headsPerItem;
 
         AttentionTask(int workers, int context, int headDim) {
             scratch = new Attention.Scratch[workers];
@@ -406,11 +408,23 @@ public final class CpuForwardPass implements ForwardPass {
             }
         }
 
+        /**
+         * Heads of one group go four at a time (each cached key and value widened once for them) where the group
+         * size allows it and there are at least four such items per thread; fewer would leave threads idle.
+         */
         void set(KvCache cache, int layer, int startPos, int tokens) {
             this.cache = cache;
             this.layer = layer;
             this.startPos = startPos;
             this.tokens = tokens;
+            boolean fours = cache.type() == KvType.F16 && c.groupSize() % 4 == 0
+                    && tokens * c.headCount() / 4 >= 4 * scratch.length;
+            this.headsPerItem = fours ? 4 : 1;
+        }
+
+        /** Work items: (token, head) pairs, or (token, four heads). */
+        int items() {
+            return tokens * c.headCount() / headsPerItem;
         }
 
         /**
@@ -427,19 +441,24 @@ public final class CpuForwardPass implements ForwardPass {
 
         @Override
         public void run(int worker, int start, int end) {
-            int heads = c.headCount();
+            int itemsPerToken = c.headCount() / headsPerItem;
             int headDim = c.headDim();
             for (int item = start; item < end; item++) {
-                int t = tokenOf(item / heads);
-                int h = item % heads;
+                int t = tokenOf(item / itemsPerToken);
+                int h = item % itemsPerToken * headsPerItem;
                 int length = startPos + t + 1;
                 int kvOff = (h / c.groupSize()) * headDim;
                 int qOff = t * c.queryDim() + h * headDim;
                 int valueStride = cache.paddedCapacity();
                 if (cache.type() == KvType.F16) {
                     AttentionKernel kernel = cache.hasNonFinite(layer) ? AttentionKernel.SCALAR : attention;
-                    kernel.headF16(q, qOff, cache.keysF16(layer), cache.valuesF16(layer), kvOff, c.kvDim(),
-                            valueStride, length, headDim, attentionScale, scratch[worker], attended, qOff);
+                    if (headsPerItem == 4) {
+                        kernel.fourHeadsF16(q, qOff, cache.keysF16(layer), cache.valuesF16(layer), kvOff, c.kvDim(),
+                                valueStride, length, headDim, attentionScale, scratch[worker], attended, qOff);
+                    } else {
+                        kernel.headF16(q, qOff, cache.keysF16(layer), cache.valuesF16(layer), kvOff, c.kvDim(),
+                                valueStride, length, headDim, attentionScale, scratch[worker], attended, qOff);
+                    }
                 } else {
                     attention.headF32(q, qOff, cache.keysF32(layer), cache.valuesF32(layer), kvOff, c.kvDim(),
                             valueStride, length, headDim, attentionScale, scratch[worker], attended, qOff);

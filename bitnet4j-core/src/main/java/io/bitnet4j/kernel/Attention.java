@@ -38,6 +38,29 @@ public final class Attention {
         public Scratch(int context, int headDim) {
             this.scores = new float[context + POSITION_PAD + LANES];
             this.query = new float[headDim];
+            this.headDim = headDim;
+        }
+
+        private final int headDim;
+        /** Four heads' combined accumulators, 16 lanes each, for their lane trees. */
+        final float[] groupLanes = new float[4 * LANES];
+        private float[] groupQueries = new float[0];
+        private float[][] groupScores = new float[0][];
+
+        /** Room for the F16-rounded queries of {@code heads} heads, one after the other. */
+        float[] groupQueries(int heads) {
+            if (groupQueries.length < heads * headDim) {
+                groupQueries = new float[heads * headDim];
+            }
+            return groupQueries;
+        }
+
+        /** A score array like {@link #scores} for each of {@code heads} heads. */
+        float[][] groupScores(int heads) {
+            if (groupScores.length < heads) {
+                groupScores = new float[heads][scores.length];
+            }
+            return groupScores;
         }
     }
 

@@ -8,6 +8,18 @@ public interface AttentionKernel {
     void headF32(float[] q, int qOff, float[] k, float[] v, int kvOff, int rowStride, int valueStride, int length,
                  int headDim, float scale, Attention.Scratch s, float[] out, int outOff);
 
+    /**
+     * {@link #headF16} for four query heads that share one cache head: their queries and outputs lie one after the
+     * other from {@code qOff} and {@code outOff}.
+     */
+    default void fourHeadsF16(float[] q, int qOff, short[] k, short[] v, int kvOff, int rowStride, int valueStride,
+                              int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
+        for (int h = 0; h < 4; h++) {
+            headF16(q, qOff + h * headDim, k, v, kvOff, rowStride, valueStride, length, headDim, scale, s, out,
+                    outOff + h * headDim);
+        }
+    }
+
     /** The scalar reference. */
     AttentionKernel SCALAR = new AttentionKernel() {
         @Override
@@ -30,6 +42,14 @@ public interface AttentionKernel {
                             int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
             VectorAttention.headF16(q, qOff, k, v, kvOff, rowStride, valueStride, length, headDim, scale, s, out,
                     outOff);
+        }
+
+        @Override
+        public void fourHeadsF16(float[] q, int qOff, short[] k, short[] v, int kvOff, int rowStride,
+                                 int valueStride, int length, int headDim, float scale, Attention.Scratch s,
+                                 float[] out, int outOff) {
+            VectorAttention.fourHeadsF16(q, qOff, k, v, kvOff, rowStride, valueStride, length, headDim, scale, s,
+                    out, outOff);
         }
 
         @Override

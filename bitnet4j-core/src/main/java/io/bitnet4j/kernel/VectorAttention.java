@@ -45,6 +45,176 @@ final class VectorAttention {
     }
 
     /**
+     * {@link #headF16} for four query heads that share one cache head (grouped-query attention): heads h = 0..3 at
+     * {@code q[qOff + h·headDim ..]}, results at {@code out[outOff + h·headDim ..]}. Each key and value element is
+     * widened once for the four heads; every head's operations and their order are those of {@link #headF16}.
+     */
+    static void fourHeadsF16(float[] q, int qOff, short[] k, short[] v, int kvOff, int rowStride, int valueStride,
+                             int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
+        float[] query = s.groupQueries(4);
+        for (int i = 0; i < 4 * headDim; i++) {
+            query[i] = Attention.roundToF16(q[qOff + i]);
+        }
+        float[][] p = s.groupScores(4);
+        for (int j = 0; j < length; j++) {
+            fourScores(k, j * rowStride + kvOff, query, headDim, p, j, s.groupLanes);
+        }
+        int padded = Attention.paddedLength(length);
+        for (int h = 0; h < 4; h++) {
+            Attention.softmax(p[h], length, scale, s.lanes);
+            for (int j = 0; j < length; j++) {
+                p[h][j] = Attention.roundToF16(p[h][j]);
+            }
+            Arrays.fill(p[h], length, padded, 0f);
+        }
+        fourHeadValues(v, kvOff * valueStride, valueStride, p, padded, headDim, out, outOff, s.groupLanes);
+    }
+
+    /**
+     * {@code p[h][j] = dotF16(key, query of head h)} for the four heads, whose F16-rounded queries lie one after
+     * the other in {@code query}: the blocked sums as {@link #blockedF16} (its widening inline, for the same reason;
+     * the four lane trees through memory, {@link FloatLanes#sumsOfFour}: a vector passed to a call C2 does not
+     * inline is boxed), then the remaining elements in double.
+     */
+    private static void fourScores(short[] k, int kOff, float[] query, int headDim, float[][] p, int j,
+                                   float[] lanes) {
+        int blocked = headDim & ~63;
+        int q1 = headDim;
+        int q2 = 2 * headDim;
+        int q3 = 3 * headDim;
+        FloatVector a00 = FloatVector.zero(FLOATS);
+        FloatVector a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int i = 0; i < blocked; i += 64) {
+            FloatVector x0 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, k, kOff + i)
+                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
+            FloatVector x1 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, k, kOff + i + 16)
+                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
+            FloatVector x2 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, k, kOff + i + 32)
+                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
+            FloatVector x3 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, k, kOff + i + 48)
+                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
+            a00 = x0.fma(FloatVector.fromArray(FLOATS, query, i), a00);
+            a01 = x1.fma(FloatVector.fromArray(FLOATS, query, i + 16), a01);
+            a02 = x2.fma(FloatVector.fromArray(FLOATS, query, i + 32), a02);
+            a03 = x3.fma(FloatVector.fromArray(FLOATS, query, i + 48), a03);
+            a10 = x0.fma(FloatVector.fromArray(FLOATS, query, q1 + i), a10);
+            a11 = x1.fma(FloatVector.fromArray(FLOATS, query, q1 + i + 16), a11);
+            a12 = x2.fma(FloatVector.fromArray(FLOATS, query, q1 + i + 32), a12);
+            a13 = x3.fma(FloatVector.fromArray(FLOATS, query, q1 + i + 48), a13);
+            a20 = x0.fma(FloatVector.fromArray(FLOATS, query, q2 + i), a20);
+            a21 = x1.fma(FloatVector.fromArray(FLOATS, query, q2 + i + 16), a21);
+            a22 = x2.fma(FloatVector.fromArray(FLOATS, query, q2 + i + 32), a22);
+            a23 = x3.fma(FloatVector.fromArray(FLOATS, query, q2 + i + 48), a23);
+            a30 = x0.fma(FloatVector.fromArray(FLOATS, query, q3 + i), a30);
+            a31 = x1.fma(FloatVector.fromArray(FLOATS, query, q3 + i + 16), a31);
+            a32 = x2.fma(FloatVector.fromArray(FLOATS, query, q3 + i + 32), a32);
+            a33 = x3.fma(FloatVector.fromArray(FLOATS, query, q3 + i + 48), a33);
+        }
+        a00.add(a02).add(a01.add(a03)).intoArray(lanes, 0);
+        a10.add(a12).add(a11.add(a13)).intoArray(lanes, 16);
+        a20.add(a22).add(a21.add(a23)).intoArray(lanes, 32);
+        a30.add(a32).add(a31.add(a33)).intoArray(lanes, 48);
+        FloatLanes.sumsOfFour(lanes);
+        double s0 = blocked == 0 ? 0f : lanes[0];
+        double s1 = blocked == 0 ? 0f : lanes[1];
+        double s2 = blocked == 0 ? 0f : lanes[2];
+        double s3 = blocked == 0 ? 0f : lanes[3];
+        for (int i = blocked; i < headDim; i++) {
+            float x = Float.float16ToFloat(k[kOff + i]);
+            s0 += x * query[i];
+            s1 += x * query[q1 + i];
+            s2 += x * query[q2 + i];
+            s3 += x * query[q3 + i];
+        }
+        p[0][j] = (float) s0;
+        p[1][j] = (float) s1;
+        p[2][j] = (float) s2;
+        p[3][j] = (float) s3;
+    }
+
+    /**
+     * {@link #valuesF16} for four heads' probabilities {@code p[h]}: each value row's blocks are widened once and
+     * multiplied into the four heads' accumulators, then the remaining elements are added in double, head by head
+     * in the reference's order.
+     */
+    private static void fourHeadValues(short[] v, int base, int stride, float[][] p, int n, int headDim,
+                                       float[] out, int outOff, float[] lanes) {
+        int blocked = n & ~63;
+        float[] p0 = p[0];
+        float[] p1 = p[1];
+        float[] p2 = p[2];
+        float[] p3 = p[3];
+        int o1 = outOff + headDim;
+        int o2 = o1 + headDim;
+        int o3 = o2 + headDim;
+        for (int d = 0; d < headDim; d++) {
+            int row = base + d * stride;
+            FloatVector a00 = FloatVector.zero(FLOATS);
+            FloatVector a01 = a00, a02 = a00, a03 = a00;
+            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+            FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            for (int i = 0; i < blocked; i += 64) {
+                FloatVector x0 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, v, row + i)
+                        .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                        .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
+                FloatVector x1 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, v, row + i + 16)
+                        .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                        .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
+                FloatVector x2 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, v, row + i + 32)
+                        .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                        .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
+                FloatVector x3 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, v, row + i + 48)
+                        .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                        .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
+                a00 = x0.fma(FloatVector.fromArray(FLOATS, p0, i), a00);
+                a01 = x1.fma(FloatVector.fromArray(FLOATS, p0, i + 16), a01);
+                a02 = x2.fma(FloatVector.fromArray(FLOATS, p0, i + 32), a02);
+                a03 = x3.fma(FloatVector.fromArray(FLOATS, p0, i + 48), a03);
+                a10 = x0.fma(FloatVector.fromArray(FLOATS, p1, i), a10);
+                a11 = x1.fma(FloatVector.fromArray(FLOATS, p1, i + 16), a11);
+                a12 = x2.fma(FloatVector.fromArray(FLOATS, p1, i + 32), a12);
+                a13 = x3.fma(FloatVector.fromArray(FLOATS, p1, i + 48), a13);
+                a20 = x0.fma(FloatVector.fromArray(FLOATS, p2, i), a20);
+                a21 = x1.fma(FloatVector.fromArray(FLOATS, p2, i + 16), a21);
+                a22 = x2.fma(FloatVector.fromArray(FLOATS, p2, i + 32), a22);
+                a23 = x3.fma(FloatVector.fromArray(FLOATS, p2, i + 48), a23);
+                a30 = x0.fma(FloatVector.fromArray(FLOATS, p3, i), a30);
+                a31 = x1.fma(FloatVector.fromArray(FLOATS, p3, i + 16), a31);
+                a32 = x2.fma(FloatVector.fromArray(FLOATS, p3, i + 32), a32);
+                a33 = x3.fma(FloatVector.fromArray(FLOATS, p3, i + 48), a33);
+            }
+            a00.add(a02).add(a01.add(a03)).intoArray(lanes, 0);
+            a10.add(a12).add(a11.add(a13)).intoArray(lanes, 16);
+            a20.add(a22).add(a21.add(a23)).intoArray(lanes, 32);
+            a30.add(a32).add(a31.add(a33)).intoArray(lanes, 48);
+            FloatLanes.sumsOfFour(lanes);
+            double s0 = blocked == 0 ? 0f : lanes[0];
+            double s1 = blocked == 0 ? 0f : lanes[1];
+            double s2 = blocked == 0 ? 0f : lanes[2];
+            double s3 = blocked == 0 ? 0f : lanes[3];
+            for (int i = blocked; i < n; i++) {
+                float x = Float.float16ToFloat(v[row + i]);
+                s0 += x * p0[i];
+                s1 += x * p1[i];
+                s2 += x * p2[i];
+                s3 += x * p3[i];
+            }
+            out[outOff + d] = (float) s0;
+            out[o1 + d] = (float) s1;
+            out[o2 + d] = (float) s2;
+            out[o3 + d] = (float) s3;
+        }
+    }
+
+    /**
      * {@code out[d] = vec_dot_f16(v row d, p)} for every output dimension d. The full 64-blocks are summed first,
      * one row per call (it returns a float, so it costs no allocation where C2 does not inline it); the elements
      * after them are then added one by one in double, a serial chain per d, four dimensions side by side so the

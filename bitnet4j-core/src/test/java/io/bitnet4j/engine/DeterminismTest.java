@@ -29,6 +29,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class DeterminismTest {
     static final String SYNTHETIC = "synthetic";
+    /** Eight query heads on two kv heads: prompts attend four heads of a group at a time, single tokens one. */
+    static final String SYNTHETIC_GROUPS_OF_FOUR = "synthetic, groups of four heads";
 
     @TempDir
     Path dir;
@@ -37,6 +39,10 @@ class DeterminismTest {
         if (which.equals(SYNTHETIC)) {
             SyntheticModel.Config c = SyntheticModel.Config.of("bitnet-b1.58", 288, 64, 2, 4, 2, 48, 16, 64);
             return SyntheticModel.random(c, 11).write(dir.resolve("synthetic.gguf"));
+        }
+        if (which.equals(SYNTHETIC_GROUPS_OF_FOUR)) {
+            SyntheticModel.Config c = SyntheticModel.Config.of("bitnet-b1.58", 288, 128, 2, 8, 2, 48, 16, 64);
+            return SyntheticModel.random(c, 12).write(dir.resolve("synthetic-groups-of-four.gguf"));
         }
         return TestFiles.shared(which);
     }
@@ -62,7 +68,7 @@ class DeterminismTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {SYNTHETIC, "refdata/bitnet-b1.58/tiny-b158-I2_S-embf16.gguf",
+    @ValueSource(strings = {SYNTHETIC, SYNTHETIC_GROUPS_OF_FOUR, "refdata/bitnet-b1.58/tiny-b158-I2_S-embf16.gguf",
             "refdata/bitnet-b1.58/tiny-b158-TQ2_0.gguf", "refdata/stories260K/stories260K.gguf"})
     void batchSizesAndThreadCountsGiveIdenticalLogits(String which) {
         try (Model m = Model.load(model(which))) {

@@ -49,6 +49,37 @@ class AttentionDifferentialTest {
         }
     }
 
+    @ParameterizedTest(name = "head dim {0}")
+    @ValueSource(ints = {64, 80, 128, 8})
+    void fourHeadsOfAGroupEqualFourSingleHeadsOfTheReference(int headDim) {
+        assumeTrue(VectorAttention.SUPPORTED, "vector attention needs 16 float lanes (AVX-512); this machine has "
+                + Simd.FLOATS.length());
+        SplittableRandom rng = new SplittableRandom(31L * headDim);
+        int kvHeads = 3;
+        int kvDim = kvHeads * headDim;
+        for (int trial = 0; trial < 10; trial++) {
+            int length = 1 + rng.nextInt(200);
+            int capacity = length + rng.nextInt(40);
+            KvCache cache = new KvCache(io.bitnet4j.engine.KvType.F16, 1, capacity, kvDim);
+            for (int pos = 0; pos < length; pos++) {
+                cache.store(0, pos, gaussian(rng, kvDim, 2), 0, gaussian(rng, kvDim, 1), 0);
+            }
+            float[] q = gaussian(rng, 4 * headDim + 3, 3);
+            int kvOff = headDim * rng.nextInt(kvHeads);
+            float scale = 1f / (float) Math.sqrt(headDim);
+            float[] expected = new float[4 * headDim + 2];
+            float[] actual = new float[4 * headDim + 2];
+            Attention.Scratch s = new Attention.Scratch(capacity, headDim);
+            for (int h = 0; h < 4; h++) {
+                Attention.headF16(q, 3 + h * headDim, cache.keysF16(0), cache.valuesF16(0), kvOff, kvDim,
+                        cache.paddedCapacity(), length, headDim, scale, s, expected, 2 + h * headDim);
+            }
+            VectorAttention.fourHeadsF16(q, 3, cache.keysF16(0), cache.valuesF16(0), kvOff, kvDim,
+                    cache.paddedCapacity(), length, headDim, scale, s, actual, 2);
+            assertThat(actual).as("length %d", length).containsExactly(expected);
+        }
+    }
+
     private static float[] gaussian(SplittableRandom rng, int n, double sd) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
