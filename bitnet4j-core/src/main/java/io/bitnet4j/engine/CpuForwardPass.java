@@ -409,8 +409,10 @@ public final class CpuForwardPass implements ForwardPass {
         }
 
         /**
-         * Heads of one group go four at a time (each cached key and value widened once for them) where the group
-         * size allows it and there are at least four such items per thread; fewer would leave threads idle.
+         * Heads of one group go four at a time (each cached key and value widened once for them, about 1.7 times
+         * cheaper per head) where the group size allows it and every thread gets an item. Generation on two threads
+         * then splits 5 groups 3 : 2 (2B-4T), still less work than 10 single heads each: tg64 35.8 -> 37.1 tok/s,
+         * three alternating processes (noisy).
          */
         void set(KvCache cache, int layer, int startPos, int tokens) {
             this.cache = cache;
@@ -418,7 +420,7 @@ public final class CpuForwardPass implements ForwardPass {
             this.startPos = startPos;
             this.tokens = tokens;
             boolean fours = cache.type() == KvType.F16 && c.groupSize() % 4 == 0
-                    && tokens * c.headCount() / 4 >= 4 * scratch.length;
+                    && tokens * c.headCount() / 4 >= scratch.length;
             this.headsPerItem = fours ? 4 : 1;
         }
 
