@@ -35,7 +35,7 @@ final class VectorAttention {
         for (int j = 0; j < length; j++) {
             p[j] = dotF16(k, j * rowStride + kvOff, query, 0, headDim);
         }
-        Attention.softmax(p, length, scale, s.lanes);
+        softmax(p, length, scale, s.lanes);
         int padded = Attention.paddedLength(length);
         for (int j = 0; j < length; j++) {
             p[j] = Attention.roundToF16(p[j]);
@@ -61,7 +61,7 @@ final class VectorAttention {
         }
         int padded = Attention.paddedLength(length);
         for (int h = 0; h < 4; h++) {
-            Attention.softmax(p[h], length, scale, s.lanes);
+            softmax(p[h], length, scale, s.lanes);
             for (int j = 0; j < length; j++) {
                 p[h][j] = Attention.roundToF16(p[h][j]);
             }
@@ -290,13 +290,67 @@ final class VectorAttention {
         return FloatLanes.sum(a0.add(a2).add(a1.add(a3)));
     }
 
+    /**
+     * {@link Attention#softmax} with the exponentials of each full group of 16 scores computed as one vector, lane
+     * by lane the operations of {@link GgmlMath#expf} (the scaling by 2^n in two steps, 2^n' with n' = n clamped to
+     * [-125, 127], exact, then 2^(n-n'), rounded once, as {@code Math.scalb} rounds), and their sum by the same lane
+     * tree; the last partial group as the reference.
+     */
+    static void softmax(float[] s, int n, float scale, float[] lanes) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            s[j] *= scale;
+            max = s[j] > max ? s[j] : max;
+        }
+        double sum = 0;
+        int whole = n & ~(GgmlMath.LANES - 1);
+        for (int group = 0; group < whole; group += GgmlMath.LANES) {
+            FloatVector x = FloatVector.fromArray(FLOATS, s, group).sub(max);
+            FloatVector z = x.fma(0x1.715476p+0f, 0x1.8p23f);
+            FloatVector k = z.sub(0x1.8p23f);
+            FloatVector minusK = k.neg();
+            FloatVector b = minusK.fma(FloatVector.broadcast(FLOATS, 0x1.7f7d1cp-20f),
+                    minusK.fma(FloatVector.broadcast(FLOATS, 0x1.62e4p-1f), x));
+            FloatVector u = b.mul(b);
+            FloatVector low = FloatVector.broadcast(FLOATS, 0x1.0e4020p-7f).fma(b,
+                    FloatVector.broadcast(FLOATS, 0x1.573e2ep-5f));
+            FloatVector high = FloatVector.broadcast(FLOATS, 0x1.555e66p-3f).fma(b,
+                    FloatVector.broadcast(FLOATS, 0x1.fffdb6p-2f));
+            FloatVector j = low.fma(u, high).fma(u, FloatVector.broadcast(FLOATS, 0x1.ffffecp-1f).fma(b,
+                    FloatVector.broadcast(FLOATS, 1.0f)));
+            FloatVector first = k.max(-125f).min(127f);
+            IntVector firstBits = ((IntVector) first.convert(VectorOperators.F2I, 0)).add(127)
+                    .lanewise(VectorOperators.LSHL, 23);
+            IntVector restBits = ((IntVector) k.sub(first).convert(VectorOperators.F2I, 0)).add(127)
+                    .lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = j.mul((FloatVector) firstBits.reinterpretShape(FLOATS, 0))
+                    .mul((FloatVector) restBits.reinterpretShape(FLOATS, 0));
+            e = e.blend(0f, k.abs().compare(VectorOperators.GT, 192f).and(k.compare(VectorOperators.LE, 0f)));
+            e = e.blend(Float.POSITIVE_INFINITY, k.abs().compare(VectorOperators.GT, 192f)
+                    .and(k.compare(VectorOperators.GT, 0f)));
+            e.intoArray(s, group);
+            sum += FloatLanes.sum(e);
+        }
+        if (whole < n) {
+            for (int l = 0; l < GgmlMath.LANES; l++) {
+                int j = whole + l;
+                lanes[l] = j < n ? (s[j] = GgmlMath.expf(s[j] - max)) : 0f;
+            }
+            sum += GgmlMath.reduceLanes(lanes);
+        }
+        float inverse = (float) (1.0 / sum);
+        for (int j = 0; j < n; j++) {
+            s[j] *= inverse;
+        }
+    }
+
     static void headF32(float[] q, int qOff, float[] k, float[] v, int kvOff, int rowStride, int valueStride,
                         int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
         float[] p = s.scores;
         for (int j = 0; j < length; j++) {
             p[j] = dotF32(k, j * rowStride + kvOff, q, qOff, headDim);
         }
-        Attention.softmax(p, length, scale, s.lanes);
+        softmax(p, length, scale, s.lanes);
         int padded = Attention.paddedLength(length);
         Arrays.fill(p, length, padded, 0f);
         for (int d = 0; d < headDim; d++) {

@@ -80,6 +80,27 @@ class AttentionDifferentialTest {
         }
     }
 
+    @ParameterizedTest(name = "spread {0}")
+    @ValueSource(doubles = {1, 30, 300})
+    void vectorSoftmaxEqualsTheReferenceBitForBit(double spread) {
+        assumeTrue(VectorAttention.SUPPORTED, "vector attention needs 16 float lanes (AVX-512); this machine has "
+                + Simd.FLOATS.length());
+        SplittableRandom rng = new SplittableRandom((long) spread);
+        for (int trial = 0; trial < 200; trial++) {
+            int n = 1 + rng.nextInt(300);
+            float[] scores = new float[n + 16];
+            for (int j = 0; j < n; j++) {
+                scores[j] = (float) (rng.nextGaussian() * spread);
+            }
+            float[] expected = scores.clone();
+            float[] actual = scores.clone();
+            float scale = (float) (0.05 + rng.nextDouble());
+            Attention.softmax(expected, n, scale, new float[16]);
+            VectorAttention.softmax(actual, n, scale, new float[16]);
+            assertThat(actual).as("n %d", n).containsExactly(expected);
+        }
+    }
+
     private static float[] gaussian(SplittableRandom rng, int n, double sd) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
