@@ -968,8 +968,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         /**
          * A copy of the {@code bytes} bytes (one block's rows, which lie one after the other) from byte {@code from}
          * of {@code data}, read in order. The transpose reads 32 rows side by side, 32 streams at once, which the
-         * hardware prefetcher does not follow: from the mapped file that cost 9 % of a prompt's time (JFR, pp128,
-         * 1 thread), the copy ~1 %.
+         * hardware prefetcher does not follow: those loads from the mapped file were 9 % of a prompt's JFR samples
+         * (pp128, 1 thread); with the copy the whole transpose is 6 %, most of it writing the transposed copy.
          */
         private MemorySegment blockRows(MemorySegment data, long from, long bytes) {
             if (blockRows.byteSize() < bytes) {
