@@ -77,7 +77,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     private static final jdk.incubator.vector.VectorSpecies<Long> LONGS = LongVector.SPECIES_512;
     /** 16 halves, widened to one float vector. */
     private static final jdk.incubator.vector.VectorSpecies<Short> HALF_SHORTS = ShortVector.SPECIES_256;
-    /** {@code digit(i, f) − 1} for table index i in 0..63 and field f (bits 2f+1..2f): three rows of 64. */
+    /** {@code digit(i, f) − 1} for table index i in 0..31 and field f (bits 2f+1..2f): three rows of 32. */
     private static final short[] DIGITS = digits();
     private static final short[] SWAP_INDEXES = swapIndexes();
     /**
@@ -730,7 +730,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     /**
      * The tables of {@code count} word positions from {@code firstWord} for the token whose 16-bit activations
      * start at {@code x[xOffset]}, at {@code tables[tableOffset ..]} ({@value #TABLE} shorts per word), the columns
-     * of each bit pair as {@code packing} places them.
+     * of each bit pair as {@code packing} places them. Entries 32-63 of a 64-entry table differ from entries 0-31
+     * only in the third column's digit, larger by 2: they are the first half plus twice that column's activation.
      */
     static void buildTables(short[] x, int xOffset, int firstWord, int count, Packing packing, MemorySegment tables,
                             int tableOffset) {
@@ -743,12 +744,9 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         int f5 = field[5];
         int f6 = field[6];
         int f7 = field[7];
-        ShortVector d0Low = ShortVector.fromArray(SHORTS, DIGITS, 0);
-        ShortVector d0High = ShortVector.fromArray(SHORTS, DIGITS, 32);
-        ShortVector d1Low = ShortVector.fromArray(SHORTS, DIGITS, 64);
-        ShortVector d1High = ShortVector.fromArray(SHORTS, DIGITS, 96);
-        ShortVector d2Low = ShortVector.fromArray(SHORTS, DIGITS, 128);
-        ShortVector d2High = ShortVector.fromArray(SHORTS, DIGITS, 160);
+        ShortVector d0 = ShortVector.fromArray(SHORTS, DIGITS, 0);
+        ShortVector d1 = ShortVector.fromArray(SHORTS, DIGITS, 32);
+        ShortVector d2 = ShortVector.fromArray(SHORTS, DIGITS, 64);
         for (int i = 0; i < count; i++) {
             int word = firstWord + i;
             int c = xOffset + (word / 16) * 128 + 2 * (word % 16);
@@ -759,11 +757,13 @@ final class TernaryLookupKernel implements TokenSplitKernel {
             short b1 = x[c + f4];
             short b2 = x[c + f5];
             int t = tableOffset + i * TABLE;
-            d0Low.mul(a0).add(d1Low.mul(a1)).add(d2Low.mul(a2)).intoMemorySegment(tables, 2L * t, LE);
-            d0High.mul(a0).add(d1High.mul(a1)).add(d2High.mul(a2)).intoMemorySegment(tables, 2L * (t + 32), LE);
-            d0Low.mul(b0).add(d1Low.mul(b1)).add(d2Low.mul(b2)).intoMemorySegment(tables, 2L * (t + 64), LE);
-            d0High.mul(b0).add(d1High.mul(b1)).add(d2High.mul(b2)).intoMemorySegment(tables, 2L * (t + 96), LE);
-            d0Low.mul(x[c + f6]).add(d1Low.mul(x[c + f7])).intoMemorySegment(tables, 2L * (t + 128), LE);
+            ShortVector low = d0.mul(a0).add(d1.mul(a1)).add(d2.mul(a2));
+            low.intoMemorySegment(tables, 2L * t, LE);
+            low.add((short) (2 * a2)).intoMemorySegment(tables, 2L * (t + 32), LE);
+            ShortVector middle = d0.mul(b0).add(d1.mul(b1)).add(d2.mul(b2));
+            middle.intoMemorySegment(tables, 2L * (t + 64), LE);
+            middle.add((short) (2 * b2)).intoMemorySegment(tables, 2L * (t + 96), LE);
+            d0.mul(x[c + f6]).add(d1.mul(x[c + f7])).intoMemorySegment(tables, 2L * (t + 128), LE);
         }
     }
 
@@ -813,10 +813,10 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     }
 
     private static short[] digits() {
-        short[] d = new short[3 * 64];
+        short[] d = new short[3 * 32];
         for (int f = 0; f < 3; f++) {
-            for (int i = 0; i < 64; i++) {
-                d[f * 64 + i] = (short) (((i >> (2 * f)) & 3) - 1);
+            for (int i = 0; i < 32; i++) {
+                d[f * 32 + i] = (short) (((i >> (2 * f)) & 3) - 1);
             }
         }
         return d;
