@@ -42,8 +42,6 @@ public final class Attention {
         }
 
         private final int headDim;
-        /** Four heads' combined accumulators, 16 lanes each, for their lane trees. */
-        final float[] groupLanes = new float[4 * LANES];
         private float[] groupQueries = new float[0];
         private float[][] groupScores = new float[0][];
 

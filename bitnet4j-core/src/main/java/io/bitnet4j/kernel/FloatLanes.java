@@ -13,14 +13,19 @@ import jdk.incubator.vector.VectorShuffle;
  */
 final class FloatLanes {
     private static final int LANES = FLOATS.length();
-    private static final VectorShuffle<Float> SWAP_8 = swap(8);
-    private static final VectorShuffle<Float> SWAP_4 = swap(4);
-    private static final VectorShuffle<Float> SWAP_2 = swap(2);
-    private static final VectorShuffle<Float> SWAP_1 = swap(1);
-    /** Lanes 8-15 (of 16). */
-    private static final VectorMask<Float> HIGH_EIGHT = VectorMask.fromLong(FLOATS, 0xFF00L);
+    static final VectorShuffle<Float> SWAP_8 = swap(8);
+    static final VectorShuffle<Float> SWAP_4 = swap(4);
+    static final VectorShuffle<Float> SWAP_2 = swap(2);
+    static final VectorShuffle<Float> SWAP_1 = swap(1);
+    /**
+     * Lanes 8-15 (of 16), for four lane trees at once: after each vector's first halving ({@link #SWAP_8}), one
+     * vector takes lanes 0-7 of the first and lanes 8-15 of the second, whose halves were added the other way round
+     * (lane i+8 plus lane i: the same bits); after the second halving, lanes 4-7 and 12-15 ({@link #HIGH_FOURS}) of
+     * a second such pair join them, and two more halvings leave the four sums in lanes 0, 8, 4 and 12.
+     */
+    static final VectorMask<Float> HIGH_EIGHT = VectorMask.fromLong(FLOATS, 0xFF00L);
     /** Lanes 4-7 and 12-15 (of 16). */
-    private static final VectorMask<Float> HIGH_FOURS = VectorMask.fromLong(FLOATS, 0xF0F0L);
+    static final VectorMask<Float> HIGH_FOURS = VectorMask.fromLong(FLOATS, 0xF0F0L);
 
     private FloatLanes() {
     }
@@ -42,30 +47,6 @@ final class FloatLanes {
             }
         }
         return lanes[from];
-    }
-
-    /**
-     * The sums of the four 16-lane vectors stored at {@code lanes[0]}, {@code [16]}, {@code [32]} and {@code [48]},
-     * each in the order of {@link #sum(float[], int)}, into {@code lanes[0..3]}; for 16 float lanes only. After the
-     * first halving the four trees share vectors: lanes 0-7 carry one vector's partial sums and lanes 8-15 another's,
-     * whose halves were added the other way round (lane i+8 plus lane i), which gives the same bits.
-     */
-    static void sumsOfFour(float[] lanes) {
-        FloatVector a = FloatVector.fromArray(FLOATS, lanes, 0);
-        FloatVector b = FloatVector.fromArray(FLOATS, lanes, 16);
-        FloatVector c = FloatVector.fromArray(FLOATS, lanes, 32);
-        FloatVector d = FloatVector.fromArray(FLOATS, lanes, 48);
-        FloatVector ab = a.add(a.rearrange(SWAP_8)).blend(b.add(b.rearrange(SWAP_8)), HIGH_EIGHT);
-        FloatVector cd = c.add(c.rearrange(SWAP_8)).blend(d.add(d.rearrange(SWAP_8)), HIGH_EIGHT);
-        ab = ab.add(ab.rearrange(SWAP_4));
-        cd = cd.add(cd.rearrange(SWAP_4));
-        FloatVector all = ab.blend(cd, HIGH_FOURS);
-        all = all.add(all.rearrange(SWAP_2));
-        all = all.add(all.rearrange(SWAP_1));
-        lanes[0] = all.lane(0);
-        lanes[1] = all.lane(8);
-        lanes[2] = all.lane(4);
-        lanes[3] = all.lane(12);
     }
 
     static float sum(FloatVector v) {

@@ -57,7 +57,7 @@ final class VectorAttention {
         }
         float[][] p = s.groupScores(4);
         for (int j = 0; j < length; j++) {
-            fourScores(k, j * rowStride + kvOff, query, headDim, p, j, s.groupLanes);
+            fourScores(k, j * rowStride + kvOff, query, headDim, p, j);
         }
         int padded = Attention.paddedLength(length);
         for (int h = 0; h < 4; h++) {
@@ -67,17 +67,15 @@ final class VectorAttention {
             }
             Arrays.fill(p[h], length, padded, 0f);
         }
-        fourHeadValues(v, kvOff * valueStride, valueStride, p, padded, headDim, out, outOff, s.groupLanes);
+        fourHeadValues(v, kvOff * valueStride, valueStride, p, padded, headDim, out, outOff);
     }
 
     /**
      * {@code p[h][j] = dotF16(key, query of head h)} for the four heads, whose F16-rounded queries lie one after
-     * the other in {@code query}: the blocked sums as {@link #blockedF16} (its widening inline, for the same reason;
-     * the four lane trees through memory, {@link FloatLanes#sumsOfFour}: a vector passed to a call C2 does not
-     * inline is boxed), then the remaining elements in double.
+     * the other in {@code query}: the blocked sums as {@link #blockedF16} (its widening inline, for the same reason),
+     * the four lane trees at once ({@link FloatLanes#HIGH_EIGHT}), then the remaining elements in double.
      */
-    private static void fourScores(short[] k, int kOff, float[] query, int headDim, float[][] p, int j,
-                                   float[] lanes) {
+    private static void fourScores(short[] k, int kOff, float[] query, int headDim, float[][] p, int j) {
         int blocked = headDim & ~63;
         int q1 = headDim;
         int q2 = 2 * headDim;
@@ -117,15 +115,23 @@ final class VectorAttention {
             a32 = x2.fma(FloatVector.fromArray(FLOATS, query, q3 + i + 32), a32);
             a33 = x3.fma(FloatVector.fromArray(FLOATS, query, q3 + i + 48), a33);
         }
-        a00.add(a02).add(a01.add(a03)).intoArray(lanes, 0);
-        a10.add(a12).add(a11.add(a13)).intoArray(lanes, 16);
-        a20.add(a22).add(a21.add(a23)).intoArray(lanes, 32);
-        a30.add(a32).add(a31.add(a33)).intoArray(lanes, 48);
-        FloatLanes.sumsOfFour(lanes);
-        double s0 = blocked == 0 ? 0f : lanes[0];
-        double s1 = blocked == 0 ? 0f : lanes[1];
-        double s2 = blocked == 0 ? 0f : lanes[2];
-        double s3 = blocked == 0 ? 0f : lanes[3];
+        FloatVector a = a00.add(a02).add(a01.add(a03));
+        FloatVector b = a10.add(a12).add(a11.add(a13));
+        FloatVector c = a20.add(a22).add(a21.add(a23));
+        FloatVector e = a30.add(a32).add(a31.add(a33));
+        FloatVector ab = a.add(a.rearrange(FloatLanes.SWAP_8)).blend(b.add(b.rearrange(FloatLanes.SWAP_8)),
+                FloatLanes.HIGH_EIGHT);
+        FloatVector ce = c.add(c.rearrange(FloatLanes.SWAP_8)).blend(e.add(e.rearrange(FloatLanes.SWAP_8)),
+                FloatLanes.HIGH_EIGHT);
+        ab = ab.add(ab.rearrange(FloatLanes.SWAP_4));
+        ce = ce.add(ce.rearrange(FloatLanes.SWAP_4));
+        FloatVector all = ab.blend(ce, FloatLanes.HIGH_FOURS);
+        all = all.add(all.rearrange(FloatLanes.SWAP_2));
+        all = all.add(all.rearrange(FloatLanes.SWAP_1));
+        double s0 = blocked == 0 ? 0f : all.lane(0);
+        double s1 = blocked == 0 ? 0f : all.lane(8);
+        double s2 = blocked == 0 ? 0f : all.lane(4);
+        double s3 = blocked == 0 ? 0f : all.lane(12);
         for (int i = blocked; i < headDim; i++) {
             float x = Float.float16ToFloat(k[kOff + i]);
             s0 += x * query[i];
@@ -141,11 +147,12 @@ final class VectorAttention {
 
     /**
      * {@link #valuesF16} for four heads' probabilities {@code p[h]}: each value row's blocks are widened once and
-     * multiplied into the four heads' accumulators, then the remaining elements are added in double, head by head
-     * in the reference's order.
+     * multiplied into the four heads' accumulators, whose lane trees run at once as in {@link #fourScores} (written
+     * out in both: a vector passed to a call C2 does not inline is boxed, and these methods are past its inlining
+     * budget), then the remaining elements are added in double, head by head in the reference's order.
      */
     private static void fourHeadValues(short[] v, int base, int stride, float[][] p, int n, int headDim,
-                                       float[] out, int outOff, float[] lanes) {
+                                       float[] out, int outOff) {
         int blocked = n & ~63;
         float[] p0 = p[0];
         float[] p1 = p[1];
@@ -191,15 +198,23 @@ final class VectorAttention {
                 a32 = x2.fma(FloatVector.fromArray(FLOATS, p3, i + 32), a32);
                 a33 = x3.fma(FloatVector.fromArray(FLOATS, p3, i + 48), a33);
             }
-            a00.add(a02).add(a01.add(a03)).intoArray(lanes, 0);
-            a10.add(a12).add(a11.add(a13)).intoArray(lanes, 16);
-            a20.add(a22).add(a21.add(a23)).intoArray(lanes, 32);
-            a30.add(a32).add(a31.add(a33)).intoArray(lanes, 48);
-            FloatLanes.sumsOfFour(lanes);
-            double s0 = blocked == 0 ? 0f : lanes[0];
-            double s1 = blocked == 0 ? 0f : lanes[1];
-            double s2 = blocked == 0 ? 0f : lanes[2];
-            double s3 = blocked == 0 ? 0f : lanes[3];
+            FloatVector a = a00.add(a02).add(a01.add(a03));
+            FloatVector b = a10.add(a12).add(a11.add(a13));
+            FloatVector c = a20.add(a22).add(a21.add(a23));
+            FloatVector e = a30.add(a32).add(a31.add(a33));
+            FloatVector ab = a.add(a.rearrange(FloatLanes.SWAP_8)).blend(b.add(b.rearrange(FloatLanes.SWAP_8)),
+                    FloatLanes.HIGH_EIGHT);
+            FloatVector ce = c.add(c.rearrange(FloatLanes.SWAP_8)).blend(e.add(e.rearrange(FloatLanes.SWAP_8)),
+                    FloatLanes.HIGH_EIGHT);
+            ab = ab.add(ab.rearrange(FloatLanes.SWAP_4));
+            ce = ce.add(ce.rearrange(FloatLanes.SWAP_4));
+            FloatVector all = ab.blend(ce, FloatLanes.HIGH_FOURS);
+            all = all.add(all.rearrange(FloatLanes.SWAP_2));
+            all = all.add(all.rearrange(FloatLanes.SWAP_1));
+            double s0 = blocked == 0 ? 0f : all.lane(0);
+            double s1 = blocked == 0 ? 0f : all.lane(8);
+            double s2 = blocked == 0 ? 0f : all.lane(4);
+            double s3 = blocked == 0 ? 0f : all.lane(12);
             for (int i = blocked; i < n; i++) {
                 float x = Float.float16ToFloat(v[row + i]);
                 s0 += x * p0[i];
