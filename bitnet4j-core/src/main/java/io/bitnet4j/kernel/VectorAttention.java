@@ -309,7 +309,8 @@ final class VectorAttention {
      * {@link Attention#softmax} with the exponentials of each full group of 16 scores computed as one vector, lane
      * by lane the operations of {@link GgmlMath#expf} (the scaling by 2^n in two steps, 2^n' with n' = n clamped to
      * [-125, 127], exact, then 2^(n-n'), rounded once, as {@code Math.scalb} rounds), and their sum by the same lane
-     * tree; the last partial group as the reference.
+     * tree, written out ({@link FloatLanes#sum(FloatVector)} is not always inlined here, and then boxes its vector);
+     * the last partial group as the reference.
      */
     static void softmax(float[] s, int n, float scale, float[] lanes) {
         float max = Float.NEGATIVE_INFINITY;
@@ -344,7 +345,10 @@ final class VectorAttention {
             e = e.blend(Float.POSITIVE_INFINITY, k.abs().compare(VectorOperators.GT, 192f)
                     .and(k.compare(VectorOperators.GT, 0f)));
             e.intoArray(s, group);
-            sum += FloatLanes.sum(e);
+            e = e.add(e.rearrange(FloatLanes.SWAP_8));
+            e = e.add(e.rearrange(FloatLanes.SWAP_4));
+            e = e.add(e.rearrange(FloatLanes.SWAP_2));
+            sum += e.add(e.rearrange(FloatLanes.SWAP_1)).lane(0);
         }
         if (whole < n) {
             for (int l = 0; l < GgmlMath.LANES; l++) {
