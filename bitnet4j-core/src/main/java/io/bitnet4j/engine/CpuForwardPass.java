@@ -409,10 +409,10 @@ public final class CpuForwardPass implements ForwardPass {
         }
 
         /**
-         * Heads of one group go four at a time (each cached key and value widened once for them, about 1.7 times
-         * cheaper per head) where the group size allows it and every thread gets an item. Generation on two threads
-         * then splits 5 groups 3 : 2 (2B-4T), still less work than 10 single heads each: tg64 35.8 -> 37.1 tok/s,
-         * three alternating processes (noisy).
+         * Heads of one group go four at a time (each cached key and value widened once for them: 2.1-2.7 times
+         * cheaper per head in {@code AttentionBenchmark}) where the group size allows it and every thread gets an
+         * item. Generation on two threads then splits 5 groups 3 : 2 (2B-4T), still less work than 10 single heads
+         * each: tg64 33.4-33.8 -> 34.1-35.7 tok/s (three alternating processes).
          */
         void set(KvCache cache, int layer, int startPos, int tokens) {
             this.cache = cache;
