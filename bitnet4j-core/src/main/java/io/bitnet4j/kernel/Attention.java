@@ -167,11 +167,7 @@ public final class Attention {
      * {@code p = e * (float)(1/sum)}.
      */
     public static void softmax(float[] s, int n, float scale, float[] lanes) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) {
-            s[j] *= scale;
-            max = s[j] > max ? s[j] : max;
-        }
+        float max = scaleAndMax(s, n, scale);
         double sum = 0;
         for (int group = 0; group < n; group += LANES) {
             for (int l = 0; l < LANES; l++) {
@@ -180,6 +176,21 @@ public final class Attention {
             }
             sum += GgmlMath.reduceLanes(lanes);
         }
+        normalize(s, n, sum);
+    }
+
+    /** {@code s[j] *= scale} for the first {@code n} scores, and their maximum. */
+    static float scaleAndMax(float[] s, int n, float scale) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            s[j] *= scale;
+            max = s[j] > max ? s[j] : max;
+        }
+        return max;
+    }
+
+    /** {@code s[j] *= (float)(1/sum)} for the first {@code n} exponentials. */
+    static void normalize(float[] s, int n, double sum) {
         float inverse = (float) (1.0 / sum);
         for (int j = 0; j < n; j++) {
             s[j] *= inverse;
