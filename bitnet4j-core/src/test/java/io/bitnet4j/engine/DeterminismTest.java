@@ -29,7 +29,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class DeterminismTest {
     static final String SYNTHETIC = "synthetic";
-    /** Eight query heads on two kv heads: prompts attend four heads of a group at a time, single tokens one. */
+    /**
+     * Four query heads on one kv head: the attention takes the four together where every thread gets such a group
+     * (prompts, and one token on one thread), one head at a time otherwise (one token on two threads).
+     */
     static final String SYNTHETIC_GROUPS_OF_FOUR = "synthetic, groups of four heads";
 
     @TempDir
@@ -41,7 +44,7 @@ class DeterminismTest {
             return SyntheticModel.random(c, 11).write(dir.resolve("synthetic.gguf"));
         }
         if (which.equals(SYNTHETIC_GROUPS_OF_FOUR)) {
-            SyntheticModel.Config c = SyntheticModel.Config.of("bitnet-b1.58", 288, 128, 2, 8, 2, 48, 16, 64);
+            SyntheticModel.Config c = SyntheticModel.Config.of("bitnet-b1.58", 288, 64, 2, 4, 1, 48, 16, 64);
             return SyntheticModel.random(c, 12).write(dir.resolve("synthetic-groups-of-four.gguf"));
         }
         return TestFiles.shared(which);
@@ -76,6 +79,7 @@ class DeterminismTest {
             assertSameBits(allLogits(m, 7, 1), one, "batch 7");
             assertSameBits(allLogits(m, 32, 1), one, "batch 32");
             assertSameBits(allLogits(m, 7, 2), one, "batch 7, 2 threads");
+            assertSameBits(allLogits(m, 1, 2), one, "batch 1, 2 threads");
             // and the last row equals a plain one-token-at-a-time run
             try (CpuForwardPass pass = new CpuForwardPass(m, InferenceOptions.defaults().withThreads(1))) {
                 int v = m.config().vocabSize();
