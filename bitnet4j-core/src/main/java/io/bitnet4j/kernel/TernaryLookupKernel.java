@@ -959,7 +959,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
                 int valid = Math.min(ROWS, rowEnd - first);
                 int block = intoBlock + (first - rowStart) / ROWS;
                 TQ1Kernel.toTQ2(data, scaleBlocks, first, valid, tq2Rows);
-                transpose(tq2Rows, Packing.TQ2, rowBytes, cols / 8, 0, valid, into, block);
+                transposeBlock(tq2Rows, Packing.TQ2, rowBytes, cols / 8, valid, into, block);
                 blockScales(tq2Rows, 2L * Packing.TQ2.wordsPerBlock(), ROWS * rowBytes, rowBytes,
                         Packing.TQ2.blockBytes(), scaleBlocks, 0, valid, scales, totalBlocks, block);
             }
@@ -983,34 +983,44 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         MemorySegment transpose(MemorySegment data, Packing packing, long rowBytes, int words, int rowStart,
                                 int rowEnd, MemorySegment into, int intoBlock) {
             int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
-            int whole = words - words % ROWS;
             for (int b = 0; b < blocks; b++) {
                 int first = rowStart + b * ROWS;
                 int valid = Math.min(ROWS, rowEnd - first);
-                MemorySegment rows = blockRows(data, first * rowBytes, valid * rowBytes);
-                for (int m0 = 0; m0 < whole; m0 += ROWS) {
-                    for (int lane = 0; lane < ROWS; lane++) {
-                        if (lane < valid) {
-                            LongVector.fromMemorySegment(LONGS, rows, lane * rowBytes + packing.wordByte(m0), LE)
-                                    .reinterpretAsShorts().intoArray(tile, lane * ROWS);
-                        } else {
-                            java.util.Arrays.fill(tile, lane * ROWS, lane * ROWS + ROWS, ZERO_WEIGHTS);
-                        }
-                    }
-                    transposeTile(tile);
-                    MemorySegment.copy(tile, 0, into, Layouts.SHORT, 2L * ((long) (intoBlock + b) * words + m0) * ROWS,
-                            ROWS * ROWS);
-                }
-                for (int lane = 0; lane < ROWS; lane++) {
-                    for (int m = whole; m < words; m++) {
-                        short word = lane < valid
-                                ? rows.get(Layouts.SHORT, lane * rowBytes + packing.wordByte(m))
-                                : ZERO_WEIGHTS;
-                        into.set(Layouts.SHORT, 2L * (((long) (intoBlock + b) * words + m) * ROWS + lane), word);
-                    }
-                }
+                transposeBlock(blockRows(data, first * rowBytes, valid * rowBytes), packing, rowBytes, words, valid,
+                        into, intoBlock + b);
             }
             return into;
+        }
+
+        /**
+         * The {@code valid} rows at the start of {@code rows} (each {@code rowBytes} long, words placed as
+         * {@code packing} says) as block {@code block} of {@code into}, padded with zero weights: each 32 words go
+         * through a 32×32 transpose in registers, words after the last multiple of 32 one by one.
+         */
+        private void transposeBlock(MemorySegment rows, Packing packing, long rowBytes, int words, int valid,
+                                    MemorySegment into, int block) {
+            int whole = words - words % ROWS;
+            for (int m0 = 0; m0 < whole; m0 += ROWS) {
+                for (int lane = 0; lane < ROWS; lane++) {
+                    if (lane < valid) {
+                        LongVector.fromMemorySegment(LONGS, rows, lane * rowBytes + packing.wordByte(m0), LE)
+                                .reinterpretAsShorts().intoArray(tile, lane * ROWS);
+                    } else {
+                        java.util.Arrays.fill(tile, lane * ROWS, lane * ROWS + ROWS, ZERO_WEIGHTS);
+                    }
+                }
+                transposeTile(tile);
+                MemorySegment.copy(tile, 0, into, Layouts.SHORT, 2L * ((long) block * words + m0) * ROWS,
+                        ROWS * ROWS);
+            }
+            for (int lane = 0; lane < ROWS; lane++) {
+                for (int m = whole; m < words; m++) {
+                    short word = lane < valid
+                            ? rows.get(Layouts.SHORT, lane * rowBytes + packing.wordByte(m))
+                            : ZERO_WEIGHTS;
+                    into.set(Layouts.SHORT, 2L * (((long) block * words + m) * ROWS + lane), word);
+                }
+            }
         }
     }
 }
