@@ -28,37 +28,22 @@ public final class Attention {
     private Attention() {
     }
 
-    /** Per-thread scratch: scores over the (padded) context, the rounded query, accumulators. */
+    /** Per-thread scratch: scores over the (padded) context, the rounded query, accumulators; the same for four heads. */
     public static final class Scratch {
         final float[] scores;
         final float[] query;
         final float[] lanes = new float[LANES];
         final float[][] accumulators = new float[4][LANES];
+        /** The F16-rounded queries of four heads of a group, one after the other. */
+        final float[] groupQueries;
+        /** A score array like {@link #scores} for each of four heads. */
+        final float[][] groupScores;
 
         public Scratch(int context, int headDim) {
             this.scores = new float[context + POSITION_PAD + LANES];
             this.query = new float[headDim];
-            this.headDim = headDim;
-        }
-
-        private final int headDim;
-        private float[] groupQueries = new float[0];
-        private float[][] groupScores = new float[0][];
-
-        /** Room for the F16-rounded queries of {@code heads} heads, one after the other. */
-        float[] groupQueries(int heads) {
-            if (groupQueries.length < heads * headDim) {
-                groupQueries = new float[heads * headDim];
-            }
-            return groupQueries;
-        }
-
-        /** A score array like {@link #scores} for each of {@code heads} heads. */
-        float[][] groupScores(int heads) {
-            if (groupScores.length < heads) {
-                groupScores = new float[heads][scores.length];
-            }
-            return groupScores;
+            this.groupQueries = new float[4 * headDim];
+            this.groupScores = new float[4][scores.length];
         }
     }
 

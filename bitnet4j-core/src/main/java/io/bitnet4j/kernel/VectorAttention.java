@@ -51,11 +51,11 @@ final class VectorAttention {
      */
     static void fourHeadsF16(float[] q, int qOff, short[] k, short[] v, int kvOff, int rowStride, int valueStride,
                              int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
-        float[] query = s.groupQueries(4);
+        float[] query = s.groupQueries;
         for (int i = 0; i < 4 * headDim; i++) {
             query[i] = Attention.roundToF16(q[qOff + i]);
         }
-        float[][] p = s.groupScores(4);
+        float[][] p = s.groupScores;
         for (int j = 0; j < length; j++) {
             fourScores(k, j * rowStride + kvOff, query, headDim, p, j);
         }
