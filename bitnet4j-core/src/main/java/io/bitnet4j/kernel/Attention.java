@@ -28,7 +28,7 @@ public final class Attention {
     private Attention() {
     }
 
-    /** Per-thread scratch: scores over the (padded) context, the rounded query, accumulators; the same for four heads. */
+    /** Per-thread scratch: scores over the (padded) context, the rounded query, accumulators; the same for 4 heads. */
     public static final class Scratch {
         final float[] scores;
         final float[] query;
