@@ -93,13 +93,13 @@ public final class KernelSelector {
                 return I2SKernel.INSTANCE;
             }
             if (w.format() == I2SFormat.I2S_128_ROWS_32 && TernaryLookupKernel.SUPPORTED) {
-                return TernaryLookupKernel.INSTANCE;
+                return TernaryLookupKernel.forRepacked(w);
             }
         }
         boolean integerActivations = activations == ActivationType.Q8_K || activations == ActivationType.I8_TOKEN;
         if (type == GgmlType.TQ2_0 && integerActivations) {
             if (w.format() == TQ2_0Format.ROWS_32) {
-                return TernaryLookupKernel.SUPPORTED ? TernaryLookupKernel.INSTANCE : ScalarMatMul.INSTANCE;
+                return TernaryLookupKernel.SUPPORTED ? TernaryLookupKernel.forRepacked(w) : ScalarMatMul.INSTANCE;
             }
             return TQ2Kernel.INSTANCE;
         }

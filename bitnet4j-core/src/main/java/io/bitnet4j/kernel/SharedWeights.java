@@ -11,12 +11,14 @@ import java.lang.foreign.MemorySegment;
 final class SharedWeights {
     private MemorySegment codes = MemorySegment.NULL;
     private float[] scales = new float[0];
+    private volatile boolean sawWeightTwo;
 
     /**
      * Makes room for {@code bytes} of codes (off-heap, on a cache-line boundary, as the lookup kernel's per-thread
      * copies) and {@code scaleCount} scales.
      */
     void reserve(long bytes, int scaleCount) {
+        sawWeightTwo = false;
         if (codes.byteSize() < bytes) {
             codes = Arena.ofAuto().allocate(bytes, 64);
         }
@@ -31,5 +33,15 @@ final class SharedWeights {
 
     float[] scales() {
         return scales;
+    }
+
+    /** Notes that a thread transposing its rows met a code 3 (a weight of 2). */
+    void markWeightTwo() {
+        sawWeightTwo = true;
+    }
+
+    /** Whether any thread met a code 3 since {@link #reserve}: the prompt kernel then sums 16 words at a time. */
+    boolean sawWeightTwo() {
+        return sawWeightTwo;
     }
 }

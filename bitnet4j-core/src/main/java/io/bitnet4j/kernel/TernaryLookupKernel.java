@@ -24,8 +24,9 @@ import jdk.incubator.vector.VectorOperators;
  * position and token, three tables hold every possible partial sum {@code Σ (c−1)·q}: bits 0-5 of the word (three
  * columns, 64 entries), bits 6-11 (three columns, 64 entries) and bits 12-15 (two columns, 16 entries). A permute
  * ({@code selectFrom}: vpermi2w / vpermw) looks up all 32 rows at once, so eight multiply-adds per row cost three
- * permutes and three adds. Sums stay in 16-bit lanes for 128
- * columns (at most 16·8·2·127 = 32512, even for the code 3 that no file holds) and are then widened to ints.
+ * permutes and three adds. Sums stay in 16-bit lanes for 128 columns (at most 16·8·2·127 = 32512, even for the
+ * code 3, a weight of 2, that no file holds) and are then widened to ints; for 256 columns where the prompt path has
+ * just transposed the weights and seen no code 3 (32·8·127 = 32512: both activation types lie in [−127, 127]).
  *
  * <p>For I2_S the result is the integer {@code Σ (c−1)·q = Σ c·q − Σ q} of the row, converted as
  * {@link I2SFormat#dot} does; for TQ2_0 it is one such integer per 256-column block, combined with the block scales
@@ -34,17 +35,20 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>One token (generation) reads the repacked layout straight from memory, one pass of {@value I2SFormat#PASS_WORDS}
  * word positions after another, so that the pass's tables stay in the L1 cache. Several tokens (prompt processing) take
- * the tokens in tiles of {@value #TILE_TOKENS}: each 128-column chunk builds the tiles' tables once and runs every row
- * block of the thread over them, two tokens per load of the codes. Weights in the file's layout are first transposed
- * into per-thread scratch memory (one pass per row), which pays for itself from {@value #MIN_TOKENS_FROM_FILE_LAYOUT}
- * tokens on; generation from the file's layout stays on {@link I2SKernel}, {@link TQ2Kernel} and {@link TQ1Kernel}.
- * TQ1_0 prompts go as TQ2_0: each 32 rows are re-encoded into 2-bit codes (the same codes and scales) just before they
- * are transposed. With at least that many tokens per thread, {@link MatMul} splits the tokens instead of the rows
- * ({@link TokenSplitKernel}), so that each token's tables are built on one thread only; weights in a file's layout are
- * then transposed once into a copy all threads share.
+ * the tokens in tiles of {@value #TILE_TOKENS}: each chunk of 128 or 256 columns builds the tiles' tables once and
+ * runs every row block of the thread over them, two tokens per load of the codes. Weights in the file's layout are
+ * first transposed into per-thread scratch memory (one pass per row), which pays for itself from
+ * {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens on; generation from the file's layout stays on {@link I2SKernel},
+ * {@link TQ2Kernel} and {@link TQ1Kernel}. TQ1_0 prompts go as TQ2_0: each 32 rows are re-encoded into 2-bit codes
+ * (the same codes and scales) just before they are transposed. With at least that many tokens per thread,
+ * {@link MatMul} splits the tokens instead of the rows ({@link TokenSplitKernel}), so that each token's tables are
+ * built on one thread only; weights in a file's layout are then transposed once into a copy all threads share.
  */
 final class TernaryLookupKernel implements TokenSplitKernel {
-    static final TernaryLookupKernel INSTANCE = new TernaryLookupKernel();
+    /** For repacked weights whose codes are all 0, 1 or 2: 256-column chunks for prompts. */
+    private static final TernaryLookupKernel WEIGHTS_UP_TO_ONE = new TernaryLookupKernel(32);
+    /** For repacked weights with a code 3 (a weight of 2): 128-column chunks, one token at a time. */
+    private static final TernaryLookupKernel WEIGHTS_UP_TO_TWO = new TernaryLookupKernel(16);
     /** Whether this machine runs the kernel: it needs 32 16-bit lanes. */
     static final boolean SUPPORTED = Simd.BITS == 512;
     /**
@@ -59,12 +63,21 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     private static final int WORD_BYTES = 2 * ROWS;
     /** Shorts of the three tables of one word position: 64 + 64 + 32 (16 used). */
     private static final int TABLE = 160;
-    /** Words (eight columns each) per 16-bit accumulation: 128 columns. */
+    /** Words (eight columns each) per 16-bit accumulation: 128 columns, whatever the codes. */
     private static final int CHUNK_WORDS = 16;
     /**
-     * Tokens whose tables are built together: four tokens' tables of a chunk (20 KB) stay in the L1 cache while
-     * every row block runs over them, two tokens at a time. Measured against 16 (JMH, 64 tokens, 6912x2560): 4-6 took
-     * 4.3-4.6 ms, 8 4.8 ms, 16 5.0-5.5 ms; prompts of 128 tokens +2-5 % (I2_S, TQ2_0).
+     * Words per 16-bit accumulation when no weight is 2: 256 columns. Twice as many words per call of the two-token
+     * kernel halve its widening and loop set-up per word: pp128 on the 2B I2_S file 86-88 -> 93-95 tok/s on one
+     * thread, 158-164 -> 170-174 on two (three alternating processes each). That kernel's loop runs exactly this
+     * many times: with the count as a parameter (16 or 32) C2 compiled it slower than before (82-85 tok/s).
+     */
+    private static final int WIDE_CHUNK_WORDS = 32;
+    /**
+     * Tokens whose tables are built together: four tokens' tables of a chunk (20 KB, 40 KB for 256 columns) stay
+     * in the L1 cache while every row block runs over them, two tokens at a time. Measured against 16 (JMH, 64
+     * tokens, 6912x2560, 128-column chunks): 4-6 took 4.3-4.6 ms, 8 4.8 ms, 16 5.0-5.5 ms; prompts of 128 tokens
+     * +2-5 % (I2_S, TQ2_0). With 256-column chunks, tiles of 2 measured the same (pp128 92-94 against 91-92 tok/s
+     * on one thread).
      */
     private static final int TILE_TOKENS = 4;
     /** A word of codes 1 (weight 0) for the padding rows of a partial block. */
@@ -105,7 +118,26 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         }
     }
 
-    private TernaryLookupKernel() {
+    /** Words per 16-bit accumulation of a prompt over repacked weights. */
+    private final int chunkWords;
+
+    private TernaryLookupKernel(int chunkWords) {
+        this.chunkWords = chunkWords;
+    }
+
+    /**
+     * The kernel for {@code w} in a repacked layout ({@link I2SFormat#I2S_128_ROWS_32}, {@link TQ2_0Format#ROWS_32},
+     * both with every code in the first rows·cols/4 bytes): its codes are read once, for a code 3.
+     */
+    static TernaryLookupKernel forRepacked(WeightMatrix w) {
+        MemorySegment data = w.tensor().data();
+        long bytes = (long) w.rows() * w.cols() / 4;
+        long threes = 0;
+        for (long i = 0; i < bytes; i += 8) {
+            long codes = data.get(Layouts.LONG, i);
+            threes |= codes & (codes >>> 1);
+        }
+        return (threes & 0x5555555555555555L) == 0 ? WEIGHTS_UP_TO_ONE : WEIGHTS_UP_TO_TWO;
     }
 
     @Override
@@ -115,12 +147,12 @@ final class TernaryLookupKernel implements TokenSplitKernel {
             multiplyTQ2OneToken(w, x, out, rowStart, rowEnd, s);
         } else if (w.format() == TQ2_0Format.ROWS_32) {
             multiplyTQ2(w.tensor().data(), rowStart / ROWS, I2SFormat.PASS_WORDS, null, w, x, out, rowStart, rowEnd,
-                    0, x.tokens(), s);
+                    0, x.tokens(), chunkWords, s);
         } else if (x.tokens() == 1) {
             multiplyOneToken(w.tensor().data(), w, x, out, rowStart, rowEnd, s);
         } else {
             multiplyTokens(w.tensor().data(), rowStart / ROWS, I2SFormat.PASS_WORDS, w, x, out, rowStart, rowEnd, 0,
-                    x.tokens(), s);
+                    x.tokens(), chunkWords, s);
         }
     }
 
@@ -135,10 +167,10 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         Scratch s = SCRATCH.get();
         if (w.format() == TQ2_0Format.ROWS_32) {
             multiplyTQ2(w.tensor().data(), 0, I2SFormat.PASS_WORDS, null, w, x, out, 0, w.rows(), tokenStart,
-                    tokenEnd, s);
+                    tokenEnd, chunkWords, s);
         } else {
             multiplyTokens(w.tensor().data(), 0, I2SFormat.PASS_WORDS, w, x, out, 0, w.rows(), tokenStart, tokenEnd,
-                    s);
+                    chunkWords, s);
         }
     }
 
@@ -185,6 +217,9 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         } else {
             s.transpose(data, Packing.I2S, w.cols() / 4, words, rowStart, rowEnd, shared.codes(), rowStart / ROWS);
         }
+        if (s.sawWeightTwo) {
+            shared.markWeightTwo();
+        }
     }
 
     /** Tokens {@code [tokenStart, tokenEnd)} times every row of a matrix {@link #prepareFileLayout} transposed. */
@@ -192,10 +227,12 @@ final class TernaryLookupKernel implements TokenSplitKernel {
                                          int tokenStart, int tokenEnd) {
         Scratch s = SCRATCH.get();
         int words = w.cols() / 8;
+        int chunkWords = shared.sawWeightTwo() ? CHUNK_WORDS : WIDE_CHUNK_WORDS;
         if (blockScaled(w)) {
-            multiplyTQ2(shared.codes(), 0, words, shared.scales(), w, x, out, 0, w.rows(), tokenStart, tokenEnd, s);
+            multiplyTQ2(shared.codes(), 0, words, shared.scales(), w, x, out, 0, w.rows(), tokenStart, tokenEnd,
+                    chunkWords, s);
         } else {
-            multiplyTokens(shared.codes(), 0, words, w, x, out, 0, w.rows(), tokenStart, tokenEnd, s);
+            multiplyTokens(shared.codes(), 0, words, w, x, out, 0, w.rows(), tokenStart, tokenEnd, chunkWords, s);
         }
     }
 
@@ -204,7 +241,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         Scratch s = SCRATCH.get();
         MemorySegment repacked = s.transpose(w.tensor().data(), Packing.I2S, w.cols() / 4, w.cols() / 8, rowStart,
                 rowEnd);
-        multiplyTokens(repacked, 0, w.cols() / 8, w, x, out, rowStart, rowEnd, 0, x.tokens(), s);
+        multiplyTokens(repacked, 0, w.cols() / 8, w, x, out, rowStart, rowEnd, 0, x.tokens(), s.chunkWords(), s);
     }
 
     @Override
@@ -353,10 +390,10 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     }
 
     /**
-     * {@link #fourBlocks} over one chunk of {@value #CHUNK_WORDS} words for two tokens at once, whose tables lie one
-     * after the other from byte {@code tablesAt}: each code vector is loaded and cut into its three indexes once for
-     * both tokens. The sums are added to {@code sums[at + i·32 ..]} (first token) and {@code sums[at + tokenStride
-     * + i·32 ..]} (second token) for the four row blocks i, widened through {@code pairs} (8·16 ints).
+     * {@link #fourBlocks} over one chunk of {@value #WIDE_CHUNK_WORDS} words for two tokens at once, whose tables lie
+     * one after the other from byte {@code tablesAt}: each code vector is loaded and cut into its three indexes once
+     * for both tokens. The sums are added to {@code sums[at + i·32 ..]} (first token) and {@code sums[at +
+     * tokenStride + i·32 ..]} (second token) for the four row blocks i, widened through {@code pairs} (8·16 ints).
      */
     private static void fourBlocksTwoTokens(MemorySegment data, long base, long stride, MemorySegment tables,
                                             long tablesAt, int[] sums, int at, int tokenStride, int[] pairs) {
@@ -368,8 +405,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         ShortVector second1 = first0;
         ShortVector second2 = first0;
         ShortVector second3 = first0;
-        long secondTables = 2L * CHUNK_WORDS * TABLE;
-        for (int i = 0; i < CHUNK_WORDS; i++) {
+        long secondTables = 2L * WIDE_CHUNK_WORDS * TABLE;
+        for (int i = 0; i < WIDE_CHUNK_WORDS; i++) {
             long t = tablesAt + 2L * i * TABLE;
             ShortVector low = ShortVector.fromMemorySegment(SHORTS, tables, t, LE);
             ShortVector lowUpper = ShortVector.fromMemorySegment(SHORTS, tables, t + 64, LE);
@@ -487,11 +524,11 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     /**
      * Several tokens: rows {@code [rowStart, rowEnd)}, whose interleaved words (in passes of {@code passWords})
      * start at block {@code firstBlock} of {@code data}, for tokens {@code [tokenStart, tokenEnd)} of {@code x},
-     * tile by tile.
+     * tile by tile, {@code chunkWords} words per 16-bit accumulation.
      */
     private static void multiplyTokens(MemorySegment data, int firstBlock, int passWords, WeightMatrix w,
                                        Activations x, float[] out, int rowStart, int rowEnd, int tokenStart,
-                                       int tokenEnd, Scratch s) {
+                                       int tokenEnd, int chunkWords, Scratch s) {
         int k = w.cols();
         int rows = w.rows();
         int words = k / 8;
@@ -501,8 +538,9 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         for (int tile = tokenStart; tile < tokenEnd; tile += TILE_TOKENS) {
             int n = Math.min(TILE_TOKENS, tokenEnd - tile);
             java.util.Arrays.fill(sums, 0, n * blocks * ROWS, 0);
-            for (int chunk = 0; chunk < words; chunk += CHUNK_WORDS) {
-                sumChunk(data, firstBlock, words, w.rows(), passWords, blocks, chunk, x, tile, n, Packing.I2S, s);
+            for (int chunk = 0; chunk < words; chunk += chunkWords) {
+                sumChunk(data, firstBlock, words, w.rows(), passWords, blocks, chunk, Math.min(chunkWords,
+                        words - chunk), x, tile, n, Packing.I2S, s);
             }
             for (int t = 0; t < n; t++) {
                 float actScale = x.scales()[tile + t];
@@ -529,7 +567,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
         float[] scales = s.blockScales(data, 2L * Packing.TQ2.wordsPerBlock(), ROWS * rowBytes, rowBytes, blockBytes,
                 w.cols() / 256, rowStart, rowEnd, s.scales(w.cols() / 256 * blocks * ROWS), blocks, 0);
-        multiplyTQ2(repacked, 0, w.cols() / 8, scales, w, x, out, rowStart, rowEnd, 0, x.tokens(), s);
+        multiplyTQ2(repacked, 0, w.cols() / 8, scales, w, x, out, rowStart, rowEnd, 0, x.tokens(), s.chunkWords(),
+                s);
     }
 
     /**
@@ -542,18 +581,19 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         MemorySegment repacked = s.repacked((long) blocks * (w.cols() / 8) * WORD_BYTES);
         float[] scales = s.scales(w.cols() / 256 * blocks * ROWS);
         s.transposeTQ1(w.tensor().data(), w.cols(), rowStart, rowEnd, repacked, 0, scales, blocks);
-        multiplyTQ2(repacked, 0, w.cols() / 8, scales, w, x, out, rowStart, rowEnd, 0, x.tokens(), s);
+        multiplyTQ2(repacked, 0, w.cols() / 8, scales, w, x, out, rowStart, rowEnd, 0, x.tokens(), s.chunkWords(),
+                s);
     }
 
     /**
      * TQ2_0 rows {@code [rowStart, rowEnd)} whose interleaved words (in passes of {@code passWords}) start at block
      * {@code firstBlock} of {@code data}, for tokens {@code [tokenStart, tokenEnd)} of {@code x}, with their scales as
      * {@link Scratch#blockScales} lays them out, or (null) read from the {@link TQ2_0Format#ROWS_32} layout of
-     * {@code data}.
+     * {@code data}; {@code chunkWords} (16 or 32) words per 16-bit accumulation.
      */
     private static void multiplyTQ2(MemorySegment data, int firstBlock, int passWords, float[] scales,
                                     WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd,
-                                    int tokenStart, int tokenEnd, Scratch s) {
+                                    int tokenStart, int tokenEnd, int chunkWords, Scratch s) {
         int k = w.cols();
         int rows = w.rows();
         int words = k / 8;
@@ -567,9 +607,9 @@ final class TernaryLookupKernel implements TokenSplitKernel {
             java.util.Arrays.fill(sumf, 0, n * blocks * ROWS, 0f);
             for (int b = 0; b < scaleBlocks; b++) {
                 java.util.Arrays.fill(sums, 0, n * blocks * ROWS, 0);
-                for (int chunk = 32 * b; chunk < 32 * b + 32; chunk += CHUNK_WORDS) {
-                    sumChunk(data, firstBlock, words, w.rows(), passWords, blocks, chunk, x, tile, n, Packing.TQ2,
-                            s);
+                for (int chunk = 32 * b; chunk < 32 * b + 32; chunk += chunkWords) {
+                    sumChunk(data, firstBlock, words, w.rows(), passWords, blocks, chunk, chunkWords, x, tile, n,
+                            Packing.TQ2, s);
                 }
                 for (int t = 0; t < n; t++) {
                     float activationScale = perBlock ? x.scales()[(tile + t) * scaleBlocks + b] : 1f;
@@ -691,36 +731,38 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     }
 
     /**
-     * Adds one 128-column chunk (words {@code [chunk, chunk+16)}) of every row block to the int sums of tokens
+     * Adds one chunk (words {@code [chunk, chunk+chunkWords)}) of every row block to the int sums of tokens
      * {@code tile .. tile+n}: the tables of the tile are built once, then each group of four row blocks runs over
-     * them two tokens at a time (the last of an odd count alone), its codes staying in the L1 cache.
+     * them two tokens at a time (the last of an odd count alone), its codes staying in the L1 cache. Chunks of 16
+     * words (weights of 2, or the last 128 columns of a row) go one token at a time.
      * {@code sums[(t·blocks + b)·32 + sumIndex(lane)]}.
      */
     private static void sumChunk(MemorySegment data, int firstBlock, int words, long rows, int passWords,
-                                 int blocks, int chunk, Activations x, int tile, int n, Packing packing, Scratch s) {
+                                 int blocks, int chunk, int chunkWords, Activations x, int tile, int n,
+                                 Packing packing, Scratch s) {
         int k = x.length();
-        MemorySegment tables = s.tables(TILE_TOKENS * CHUNK_WORDS);
+        MemorySegment tables = s.tables(TILE_TOKENS * WIDE_CHUNK_WORDS);
         int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
         for (int t = 0; t < n; t++) {
-            buildTables(x.wide(), (tile + t) * k, chunk, CHUNK_WORDS, packing, tables, t * CHUNK_WORDS * TABLE);
+            buildTables(x.wide(), (tile + t) * k, chunk, chunkWords, packing, tables, t * chunkWords * TABLE);
         }
         for (int b = 0; b < blocks; b += 4) {
             int count = Math.min(4, blocks - b);
             long base = wordByte(firstBlock + b, chunk, words, rows, passWords);
             long stride = count == 4 ? wordByte(firstBlock + b + 1, chunk, words, rows, passWords) - base : 0;
-            int paired = count == 4 ? n & ~1 : 0;
+            int paired = count == 4 && chunkWords == WIDE_CHUNK_WORDS ? n & ~1 : 0;
             for (int t = 0; t < paired; t += 2) {
-                fourBlocksTwoTokens(data, base, stride, tables, 2L * t * CHUNK_WORDS * TABLE, sums,
+                fourBlocksTwoTokens(data, base, stride, tables, 2L * t * chunkWords * TABLE, sums,
                         (t * blocks + b) * ROWS, blocks * ROWS, s.pairSums);
             }
             for (int t = paired; t < n; t++) {
-                fourBlocks(data, base, stride, chunk, chunk + CHUNK_WORDS, tables, t * CHUNK_WORDS * TABLE,
+                fourBlocks(data, base, stride, chunk, chunk + chunkWords, tables, t * chunkWords * TABLE,
                         sums, (t * blocks + b) * ROWS, ROWS, true);
             }
             for (int extra = 1; count < 4 && extra < count; extra++) {
                 long extraBase = wordByte(firstBlock + b + extra, chunk, words, rows, passWords);
                 for (int t = 0; t < n; t++) {
-                    fourBlocks(data, extraBase, 0, chunk, chunk + CHUNK_WORDS, tables, t * CHUNK_WORDS * TABLE,
+                    fourBlocks(data, extraBase, 0, chunk, chunk + chunkWords, tables, t * chunkWords * TABLE,
                             sums, (t * blocks + b + extra) * ROWS, 0, true);
                 }
             }
@@ -836,6 +878,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         /** The 16-bit sums of two tokens' four row blocks, as lane pairs. */
         private final int[] pairSums = new int[8 * ROWS / 2];
         private final short[] tile = new short[ROWS * ROWS];
+        /** Whether the last {@link #transpose} or {@link #transposeTQ1} met a code 3 (a weight of 2). */
+        private boolean sawWeightTwo;
         /**
          * Off-heap and on a cache-line boundary, like the tables: every 16-bit vector load of the kernel then sees
          * one kind of segment (a call site that has seen two kinds is compiled less well), and no load splits across
@@ -877,6 +921,11 @@ final class TernaryLookupKernel implements TokenSplitKernel {
                 tokenTablesPacking = packing;
             }
             return tokenTables;
+        }
+
+        /** Words per 16-bit accumulation over what this thread transposed last: 32 unless it met a weight of 2. */
+        int chunkWords() {
+            return sawWeightTwo ? CHUNK_WORDS : WIDE_CHUNK_WORDS;
         }
 
         int[] sums(int size) {
@@ -955,6 +1004,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
             if (tq2Rows.byteSize() < ROWS * rowBytes) {
                 tq2Rows = java.lang.foreign.Arena.ofAuto().allocate(ROWS * rowBytes, 64);
             }
+            sawWeightTwo = false;
             for (int first = rowStart; first < rowEnd; first += ROWS) {
                 int valid = Math.min(ROWS, rowEnd - first);
                 int block = intoBlock + (first - rowStart) / ROWS;
@@ -983,6 +1033,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         MemorySegment transpose(MemorySegment data, Packing packing, long rowBytes, int words, int rowStart,
                                 int rowEnd, MemorySegment into, int intoBlock) {
             int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
+            sawWeightTwo = false;
             for (int b = 0; b < blocks; b++) {
                 int first = rowStart + b * ROWS;
                 int valid = Math.min(ROWS, rowEnd - first);
@@ -995,16 +1046,21 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         /**
          * The {@code valid} rows at the start of {@code rows} (each {@code rowBytes} long, words placed as
          * {@code packing} says) as block {@code block} of {@code into}, padded with zero weights: each 32 words go
-         * through a 32×32 transpose in registers, words after the last multiple of 32 one by one.
+         * through a 32×32 transpose in registers, words after the last multiple of 32 one by one. Notes in
+         * {@link #sawWeightTwo} whether a code among the first is 3 (both bits of a pair set); the words after them
+         * make up the last chunk of the prompt kernel, of fewer than 32 words, safe whatever they hold.
          */
         private void transposeBlock(MemorySegment rows, Packing packing, long rowBytes, int words, int valid,
                                     MemorySegment into, int block) {
             int whole = words - words % ROWS;
+            LongVector threes = LongVector.zero(LONGS);
             for (int m0 = 0; m0 < whole; m0 += ROWS) {
                 for (int lane = 0; lane < ROWS; lane++) {
                     if (lane < valid) {
-                        LongVector.fromMemorySegment(LONGS, rows, lane * rowBytes + packing.wordByte(m0), LE)
-                                .reinterpretAsShorts().intoArray(tile, lane * ROWS);
+                        LongVector codes = LongVector.fromMemorySegment(LONGS, rows,
+                                lane * rowBytes + packing.wordByte(m0), LE);
+                        threes = threes.or(codes.and(codes.lanewise(VectorOperators.LSHR, 1)));
+                        codes.reinterpretAsShorts().intoArray(tile, lane * ROWS);
                     } else {
                         java.util.Arrays.fill(tile, lane * ROWS, lane * ROWS + ROWS, ZERO_WEIGHTS);
                     }
@@ -1020,6 +1076,9 @@ final class TernaryLookupKernel implements TokenSplitKernel {
                             : ZERO_WEIGHTS;
                     into.set(Layouts.SHORT, 2L * (((long) block * words + m) * ROWS + lane), word);
                 }
+            }
+            if ((threes.reduceLanes(VectorOperators.OR) & 0x5555555555555555L) != 0) {
+                sawWeightTwo = true;
             }
         }
     }

@@ -155,6 +155,55 @@ class KernelDifferentialTest {
     }
 
     /**
+     * The prompt kernel's 16-bit sums at their ends, activations that all quantize to 127 against code bytes of
+     * every weight 1 (0xAA, codes 2), of codes 3 and 2 alternating (0xEE) and of every code 3 (0xFF; a code 3 is a
+     * weight of 2, which no file holds but the reference reads as 2). Over 256 columns the first reach 32512, the
+     * most the kernel adds in 16 bits when it has seen no code 3; the others would reach 48768 and 65024, so the
+     * kernel, which notices a code 3 while it transposes (the file's layout) or when it is chosen (the repacked
+     * one), must sum 128 columns at a time. On one thread, on two (tokens split, one transposed copy shared) and on
+     * three (rows split); 136 rows in the file's layout (four row blocks together and one alone), 160 repacked.
+     */
+    @ParameterizedTest(name = "{0} ({1}), code bytes {2}")
+    @CsvSource({"I2_S, file, 0xAA, 1", "I2_S, file, 0xEE, 1.5", "I2_S, file, 0xFF, 2", "TQ2_0, file, 0xAA, 1",
+            "TQ2_0, file, 0xEE, 1.5", "TQ2_0, file, 0xFF, 2", "I2_S, interleaved, 0xAA, 1",
+            "I2_S, interleaved, 0xEE, 1.5", "TQ2_0, interleaved, 0xAA, 1", "TQ2_0, interleaved, 0xFF, 2"})
+    void lookupKernelIsExactAtTheEndsOfItsSixteenBitLanes(GgmlType type, String layout, String codeByte,
+                                                           float meanWeight) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TernaryLookupKernel.SUPPORTED,
+                "the ternary lookup kernel needs 512-bit vectors; this run has " + Simd.BITS);
+        boolean interleave = layout.equals("interleaved");
+        int cols = 2560;
+        int rows = interleave ? 160 : 136;
+        int tokens = 16;
+        float[] values = new float[rows * cols];
+        java.util.Arrays.fill(values, 0.25f);
+        WeightMatrix w = matrix(type, values, cols, rows, new SplittableRandom(3));
+        MemorySegment data = w.tensor().data();
+        int blockBytes = type == GgmlType.I2_S ? 32 : 66;
+        int codeBytes = type == GgmlType.I2_S ? 32 : 64;
+        for (long block = 0; block < (long) rows * cols / (4 * codeBytes); block++) {
+            data.asSlice(block * blockBytes, codeBytes).fill((byte) Integer.decode(codeByte).intValue());
+        }
+        WeightMatrix file = w;
+        if (interleave) {
+            MemorySegment target = arena.allocate(data.byteSize());
+            w = type == GgmlType.I2_S
+                    ? new WeightMatrix(I2SFormat.interleave(file.tensor(), target), I2SFormat.I2S_128_ROWS_32)
+                    : new WeightMatrix(io.bitnet4j.tensor.TQ2_0Format.interleave(file.tensor(), target),
+                            io.bitnet4j.tensor.TQ2_0Format.ROWS_32);
+        }
+        float[] x = new float[tokens * cols];
+        java.util.Arrays.fill(x, 1f);
+        Activations prepared = new ActivationPreparer(tokens).prepare(x, cols, tokens, ActivationType.I8_TOKEN);
+        float[] expected = multiply(file, prepared, KernelSelector.scalar(), 1);
+        assertThat(expected[0]).as("the reference").isEqualTo(meanWeight * cols * 0.25f);
+        for (int threads = 1; threads <= 3; threads++) {
+            assertThat(multiply(w, prepared, KernelSelector.fastest(), threads)).as("%d threads", threads)
+                    .containsExactly(expected);
+        }
+    }
+
+    /**
      * TQ1_0 rows re-encoded as TQ2_0 for the lookup kernel's prompts hold the same values: random bytes (every base-3
      * digit pattern, and bytes no encoder writes), nonzero scales, rows from the middle of a matrix at an odd offset,
      * against the scalar decoders of both formats.
