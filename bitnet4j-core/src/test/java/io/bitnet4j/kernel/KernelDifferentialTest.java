@@ -73,9 +73,10 @@ class KernelDifferentialTest {
     }
 
     /**
-     * Every weight +1 (code 2) against activations that quantize to one extreme code: Q8_K's −128 (its largest
-     * value always gets −128) and 127 (all but the first, which is larger and negative), per-token int8's ±127. The
-     * 16-bit lanes of the TQ2_0 decode kernel then reach −32768 and 32512, their ends.
+     * Every weight +1 (code 2) against activations at the ends of their codes: all −1 (−127 throughout, for Q8_K,
+     * whose iscale is −127/max, and for per-token int8) and all +1 (per-token int8: 127 throughout; Q8_K, with a
+     * larger first element −1.01: −127, then 126). The 16-bit lanes of the TQ2_0 decode kernel then reach −32512 and
+     * 32512, the most a 256-column block of weights −1, 0 and 1 can give.
      */
     @ParameterizedTest(name = "TQ2_0 with {0} activations of {1}")
     @CsvSource({"Q8_K, -1", "Q8_K, 1", "I8_TOKEN, 1", "I8_TOKEN, -1"})
