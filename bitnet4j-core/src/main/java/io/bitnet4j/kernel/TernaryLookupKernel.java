@@ -67,9 +67,10 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     private static final int CHUNK_WORDS = 16;
     /**
      * Words per 16-bit accumulation when no weight is 2: 256 columns. Twice as many words per call of the two-token
-     * kernel halve its widening and loop set-up per word: pp128 on the 2B I2_S file 86-88 -> 93-95 tok/s on one
-     * thread, 158-164 -> 170-174 on two (three alternating processes each). That kernel's loop runs exactly this
-     * many times: with the count as a parameter (16 or 32) C2 compiled it slower than before (82-85 tok/s).
+     * kernel halve its widening and loop set-up per word: pp128 on the 2B I2_S file 85-90 -> 92-94 tok/s on one
+     * thread (three alternating pairs of processes), TQ2_0 78-80 -> 84, `--repack` 84-87 -> 93-94. That kernel's loop
+     * runs exactly this many times: with the count as a parameter (16 or 32) C2 compiled it slower than the 16-word
+     * kernel before (82-85 tok/s).
      */
     private static final int WIDE_CHUNK_WORDS = 32;
     /**
