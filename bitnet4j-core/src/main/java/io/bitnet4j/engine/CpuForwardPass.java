@@ -47,6 +47,10 @@ public final class CpuForwardPass implements ForwardPass {
     private final float[] projected;  // [T][D] output of attn_output / ffn_down
     private final float[] gate;       // [T][F]
     private final float[] up;         // [T][F]
+    private final float[][] qkv;      // {q, k, v}
+    private final float[][] upGate;   // {up, gate}
+    /** The weights of one product with a shared input, while it runs. */
+    private final WeightMatrix[] sameInput = new WeightMatrix[MatMul.MAX_SAME_INPUT];
     private final AttentionTask attentionTask;
     private final TokenRowsTask tokenRowsTask = new TokenRowsTask();
 
@@ -74,6 +78,8 @@ public final class CpuForwardPass implements ForwardPass {
         this.projected = new float[t * c.embeddingLength()];
         this.gate = new float[t * c.feedForwardLength()];
         this.up = new float[t * c.feedForwardLength()];
+        this.qkv = new float[][] {q, k, v};
+        this.upGate = new float[][] {up, gate};
         this.attentionTask = new AttentionTask(pool.threads(), context, c.headDim());
     }
 
@@ -147,18 +153,16 @@ public final class CpuForwardPass implements ForwardPass {
     private void attentionBlock(int layer, LayerWeights lw, KvCache cache, int n, int startPos) {
         int d = c.embeddingLength();
         normalize(hidden, d, n, lw.attnNorm(), normed);
-        Activations x = prepare(lw.wq(), normed, d, n, null);
-        project(lw.wq(), x, q, scaleOf(lw, 0), biasOf(lw, 0), n);
-        x = prepare(lw.wk(), normed, d, n, x);
-        project(lw.wk(), x, k, scaleOf(lw, 1), biasOf(lw, 1), n);
-        x = prepare(lw.wv(), normed, d, n, x);
-        project(lw.wv(), x, v, scaleOf(lw, 2), biasOf(lw, 2), n);
+        multiplySameInput(normed, d, n, qkv, lw.wq(), lw.wk(), lw.wv());
+        scaleAndBias(lw.wq(), q, scaleOf(lw, 0), biasOf(lw, 0), n);
+        scaleAndBias(lw.wk(), k, scaleOf(lw, 1), biasOf(lw, 1), n);
+        scaleAndBias(lw.wv(), v, scaleOf(lw, 2), biasOf(lw, 2), n);
         rotateAndCache(layer, cache, n, startPos);
         attend(layer, cache, n, startPos);
         if (lw.attnSubNorm() != null) {
             normalize(attended, c.queryDim(), n, lw.attnSubNorm(), attended);
         }
-        x = prepare(lw.wo(), attended, c.queryDim(), n, null);
+        Activations x = prepare(lw.wo(), attended, c.queryDim(), n, null);
         project(lw.wo(), x, projected, scaleOf(lw, 3), biasOf(lw, 3), n);
         addResidual(projected, d, n);
     }
@@ -168,15 +172,14 @@ public final class CpuForwardPass implements ForwardPass {
         int d = c.embeddingLength();
         int f = c.feedForwardLength();
         normalize(hidden, d, n, lw.ffnNorm(), normed);
-        Activations x = prepare(lw.wUp(), normed, d, n, null);
-        project(lw.wUp(), x, up, scaleOf(lw, 5), null, n);
-        x = prepare(lw.wGate(), normed, d, n, x);
-        project(lw.wGate(), x, gate, scaleOf(lw, 4), null, n);
+        multiplySameInput(normed, d, n, upGate, lw.wUp(), lw.wGate(), null);
+        scaleAndBias(lw.wUp(), up, scaleOf(lw, 5), null, n);
+        scaleAndBias(lw.wGate(), gate, scaleOf(lw, 4), null, n);
         gateActivation(n);
         if (lw.ffnSubNorm() != null) {
             normalize(gate, f, n, lw.ffnSubNorm(), gate);
         }
-        x = prepare(lw.wDown(), gate, f, n, null);
+        Activations x = prepare(lw.wDown(), gate, f, n, null);
         project(lw.wDown(), x, projected, scaleOf(lw, 6), null, n);
         addResidual(projected, d, n);
     }
@@ -221,9 +224,41 @@ public final class CpuForwardPass implements ForwardPass {
         return weight.activationType();
     }
 
+    /**
+     * {@code outs[i] = W_i a} for the two or three weights ({@code third} may be null) that read the same rows
+     * {@code a} (q, k and v; up and gate): one product for all where they take one activation type, so that a
+     * prompt's lookup tables are built once for all of them.
+     */
+    private void multiplySameInput(float[] in, int len, int n, float[][] outs, WeightMatrix first,
+                                   WeightMatrix second, WeightMatrix third) {
+        sameInput[0] = first;
+        sameInput[1] = second;
+        sameInput[2] = third;
+        int count = third == null ? 2 : 3;
+        Activations x = prepare(first, in, len, n, null);
+        boolean oneType = true;
+        for (int i = 1; i < count; i++) {
+            oneType &= activationTypeFor(sameInput[i]) == x.type();
+        }
+        if (oneType) {
+            matmul.multiply(sameInput, outs, count, x);
+        } else {
+            for (int i = 0; i < count; i++) {
+                x = prepare(sameInput[i], in, len, n, x);
+                matmul.multiply(sameInput[i], x, outs[i]);
+            }
+        }
+        java.util.Arrays.fill(sameInput, null);
+    }
+
     /** out = W x (then × scale, + bias, per token). */
     private void project(WeightMatrix weight, Activations x, float[] out, float scale, float[] bias, int n) {
         matmul.multiply(weight, x, out);
+        scaleAndBias(weight, out, scale, bias, n);
+    }
+
+    /** {@code out *= scale}, then {@code out += bias} per token, for the product of {@code weight}. */
+    private static void scaleAndBias(WeightMatrix weight, float[] out, float scale, float[] bias, int n) {
         int rows = weight.rows();
         if (scale != 1f) {
             for (int i = 0; i < n * rows; i++) {

@@ -24,8 +24,8 @@ interface FileLayoutTernaryKernel extends TokenSplitKernel {
     }
 
     @Override
-    default void multiplyTokens(WeightMatrix w, Activations x, float[] out, SharedWeights shared, int tokenStart,
-                                int tokenEnd) {
-        TernaryLookupKernel.multiplyFileLayoutTokens(w, x, out, shared, tokenStart, tokenEnd);
+    default void multiplyTokens(WeightMatrix[] ws, float[][] outs, SharedWeights[] shared, int count,
+                                Activations x, int tokenStart, int tokenEnd) {
+        TernaryLookupKernel.multiplyFileLayoutTokens(ws, outs, shared, count, x, tokenStart, tokenEnd);
     }
 }

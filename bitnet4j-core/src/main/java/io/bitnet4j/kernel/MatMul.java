@@ -9,9 +9,14 @@ import io.bitnet4j.tensor.WeightMatrix;
  * task object and shared weights are reused, so a product allocates nothing.
  */
 public final class MatMul {
+    /** The most matrices one call of {@link #multiply(WeightMatrix[], float[][], int, Activations)} takes. */
+    public static final int MAX_SAME_INPUT = 3;
+
     private final WorkerPool pool;
     private final KernelSelector kernels;
-    private final SharedWeights shared = new SharedWeights();
+    private final SharedWeights[] shared = {new SharedWeights(), new SharedWeights(), new SharedWeights()};
+    private final WeightMatrix[] one = new WeightMatrix[1];
+    private final float[][] oneOut = new float[1][];
     private final ProductTask task = new ProductTask();
 
     public MatMul(WorkerPool pool, KernelSelector kernels) {
@@ -21,23 +26,70 @@ public final class MatMul {
 
     /** {@code out[t*rows + r] = W[r] · x[t]} for every row and every token of {@code x}. */
     public void multiply(WeightMatrix w, Activations x, float[] out) {
-        if (x.length() != w.cols()) {
-            throw new IllegalArgumentException(w.name() + ": input length " + x.length() + " != " + w.cols());
+        one[0] = w;
+        oneOut[0] = out;
+        multiply(one, oneOut, 1, x);
+        one[0] = null;
+        oneOut[0] = null;
+    }
+
+    /**
+     * {@code outs[i][t*rows + r] = ws[i][r] · x[t]} for the first {@code count} (at most {@value #MAX_SAME_INPUT})
+     * matrices, which take the same input (q, k and v; gate and up). Where their kernel splits a prompt by tokens
+     * and they are not too large together, they go through it together, so that it builds what it needs per token
+     * (the lookup tables) once for all of them; otherwise one after the other.
+     */
+    public void multiply(WeightMatrix[] ws, float[][] outs, int count, Activations x) {
+        if (count < 1 || count > MAX_SAME_INPUT) {
+            throw new IllegalArgumentException("products with the same input: " + count + " matrices, expected 1 to "
+                    + MAX_SAME_INPUT);
         }
-        MatMulKernel kernel = kernels.forMatrix(w, x.type());
-        task.set(kernel, w, x, out);
-        if (kernel instanceof TokenSplitKernel split && pool.threads() > 1
-                && split.splitsTokens(w, x, pool.threads())) {
-            split.reserve(w, shared);
-            task.step = Step.PREPARE_ROWS;
-            pool.parallelFor(w.rows(), kernel.rowGrain(), task);
+        for (int i = 0; i < count; i++) {
+            if (x.length() != ws[i].cols()) {
+                throw new IllegalArgumentException(ws[i].name() + ": input length " + x.length() + " != "
+                        + ws[i].cols());
+            }
+        }
+        TokenSplitKernel together = tokenSplitKernel(ws, count, x);
+        if (together != null) {
+            for (int i = 0; i < count; i++) {
+                together.reserve(ws[i], shared[i]);
+                task.set(together, ws[i], x, outs[i], shared[i]);
+                task.step = Step.PREPARE_ROWS;
+                pool.parallelFor(ws[i].rows(), together.rowGrain(), task);
+            }
+            task.setAll(together, ws, outs, count, x);
             task.step = Step.TOKENS;
             pool.parallelFor(x.tokens(), task);
         } else {
-            task.step = Step.ROWS;
-            pool.parallelFor(w.rows(), kernel.rowGrain(), task);
+            for (int i = 0; i < count; i++) {
+                MatMulKernel kernel = kernels.forMatrix(ws[i], x.type());
+                task.set(kernel, ws[i], x, outs[i], null);
+                task.step = Step.ROWS;
+                pool.parallelFor(ws[i].rows(), kernel.rowGrain(), task);
+            }
         }
-        task.set(null, null, null, null);
+        task.clear();
+    }
+
+    /**
+     * The kernel of all {@code count} matrices when it is one kernel that splits this product by tokens: on more
+     * than one thread, or for more than one matrix of at most {@link TernaryLookupKernel#MAX_SHARED_ROWS} rows in
+     * all (whose tables it then shares); else null.
+     */
+    private TokenSplitKernel tokenSplitKernel(WeightMatrix[] ws, int count, Activations x) {
+        MatMulKernel kernel = kernels.forMatrix(ws[0], x.type());
+        if (!(kernel instanceof TokenSplitKernel split) || (pool.threads() == 1 && count == 1)) {
+            return null;
+        }
+        int rows = 0;
+        for (int i = 0; i < count; i++) {
+            if (kernels.forMatrix(ws[i], x.type()) != kernel || !split.splitsTokens(ws[i], x, pool.threads())) {
+                return null;
+            }
+            rows += ws[i].rows();
+        }
+        return count == 1 || rows <= TernaryLookupKernel.MAX_SHARED_ROWS ? split : null;
     }
 
     private enum Step {
@@ -45,7 +97,7 @@ public final class MatMul {
         ROWS,
         /** A block of rows prepared in the shared weights, before a token split. */
         PREPARE_ROWS,
-        /** A block of tokens for every row. */
+        /** A block of tokens for every row of every matrix. */
         TOKENS
     }
 
@@ -54,21 +106,39 @@ public final class MatMul {
         private WeightMatrix w;
         private Activations x;
         private float[] out;
+        private SharedWeights prepared;
+        private WeightMatrix[] ws;
+        private float[][] outs;
+        private int count;
         private Step step;
 
-        void set(MatMulKernel kernel, WeightMatrix w, Activations x, float[] out) {
+        void set(MatMulKernel kernel, WeightMatrix w, Activations x, float[] out, SharedWeights prepared) {
             this.kernel = kernel;
             this.w = w;
             this.x = x;
             this.out = out;
+            this.prepared = prepared;
+        }
+
+        void setAll(MatMulKernel kernel, WeightMatrix[] ws, float[][] outs, int count, Activations x) {
+            set(kernel, null, x, null, null);
+            this.ws = ws;
+            this.outs = outs;
+            this.count = count;
+        }
+
+        void clear() {
+            set(null, null, null, null, null);
+            ws = null;
+            outs = null;
         }
 
         @Override
         public void run(int worker, int start, int end) {
             switch (step) {
                 case ROWS -> kernel.multiply(w, x, out, start, end);
-                case PREPARE_ROWS -> ((TokenSplitKernel) kernel).prepareRows(w, shared, start, end);
-                case TOKENS -> ((TokenSplitKernel) kernel).multiplyTokens(w, x, out, shared, start, end);
+                case PREPARE_ROWS -> ((TokenSplitKernel) kernel).prepareRows(w, prepared, start, end);
+                case TOKENS -> ((TokenSplitKernel) kernel).multiplyTokens(ws, outs, shared, count, x, start, end);
             }
         }
     }

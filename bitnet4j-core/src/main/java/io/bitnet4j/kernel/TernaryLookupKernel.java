@@ -56,6 +56,14 @@ final class TernaryLookupKernel implements TokenSplitKernel {
      * fewer computes its blocks one by one, at the cost of four).
      */
     static final int ROW_GRAIN = 4 * I2SFormat.INTERLEAVED_ROWS;
+    /**
+     * The most rows of matrices that share their tables ({@link MatMul#multiply(WeightMatrix[], float[][], int,
+     * Activations)}): each chunk of columns runs every row block of all of them, so their codes of one chunk and
+     * their sums (2 KB + 512 bytes per row block) should stay in a core's L2 cache (1 MB here). q, k and v of the
+     * 2B model (3,840 rows) together: pp128 on one thread 98.3-101.6 against 93.0-98.9 tok/s (four alternating
+     * pairs); gate and up (13,824 rows) together as well: 93.5-96.5 against 97.3-100.5.
+     */
+    static final int MAX_SHARED_ROWS = 4096;
     /** Tokens from which transposing the file's layout on the fly beats {@link I2SKernel}'s prompt path. */
     static final int MIN_TOKENS_FROM_FILE_LAYOUT = 8;
 
@@ -146,14 +154,12 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         Scratch s = SCRATCH.get();
         if (w.format() == TQ2_0Format.ROWS_32 && x.tokens() == 1) {
             multiplyTQ2OneToken(w, x, out, rowStart, rowEnd, s);
-        } else if (w.format() == TQ2_0Format.ROWS_32) {
-            multiplyTQ2(w.tensor().data(), rowStart / ROWS, I2SFormat.PASS_WORDS, null, w, x, out, rowStart, rowEnd,
-                    0, x.tokens(), chunkWords, s);
         } else if (x.tokens() == 1) {
             multiplyOneToken(w.tensor().data(), w, x, out, rowStart, rowEnd, s);
         } else {
-            multiplyTokens(w.tensor().data(), rowStart / ROWS, I2SFormat.PASS_WORDS, w, x, out, rowStart, rowEnd, 0,
-                    x.tokens(), chunkWords, s);
+            s.targets[0].set(w.tensor().data(), rowStart / ROWS, I2SFormat.PASS_WORDS, w, out, rowStart, rowEnd,
+                    null);
+            multiplyTargets(1, x, 0, x.tokens(), chunkWords, s);
         }
     }
 
@@ -163,16 +169,13 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     }
 
     @Override
-    public void multiplyTokens(WeightMatrix w, Activations x, float[] out, SharedWeights shared, int tokenStart,
-                               int tokenEnd) {
+    public void multiplyTokens(WeightMatrix[] ws, float[][] outs, SharedWeights[] shared, int count, Activations x,
+                               int tokenStart, int tokenEnd) {
         Scratch s = SCRATCH.get();
-        if (w.format() == TQ2_0Format.ROWS_32) {
-            multiplyTQ2(w.tensor().data(), 0, I2SFormat.PASS_WORDS, null, w, x, out, 0, w.rows(), tokenStart,
-                    tokenEnd, chunkWords, s);
-        } else {
-            multiplyTokens(w.tensor().data(), 0, I2SFormat.PASS_WORDS, w, x, out, 0, w.rows(), tokenStart, tokenEnd,
-                    chunkWords, s);
+        for (int m = 0; m < count; m++) {
+            s.targets[m].set(ws[m].tensor().data(), 0, I2SFormat.PASS_WORDS, ws[m], outs[m], 0, ws[m].rows(), null);
         }
+        multiplyTargets(count, x, tokenStart, tokenEnd, chunkWords, s);
     }
 
     /**
@@ -223,18 +226,22 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         }
     }
 
-    /** Tokens {@code [tokenStart, tokenEnd)} times every row of a matrix {@link #prepareFileLayout} transposed. */
-    static void multiplyFileLayoutTokens(WeightMatrix w, Activations x, float[] out, SharedWeights shared,
-                                         int tokenStart, int tokenEnd) {
+    /**
+     * Tokens {@code [tokenStart, tokenEnd)} times every row of the matrices {@code ws[0 .. count)}, which take the
+     * same input and which {@link #prepareFileLayout} transposed into {@code shared[i]}: the tables of each chunk of
+     * columns are built once for all of them.
+     */
+    static void multiplyFileLayoutTokens(WeightMatrix[] ws, float[][] outs, SharedWeights[] shared, int count,
+                                         Activations x, int tokenStart, int tokenEnd) {
         Scratch s = SCRATCH.get();
-        int words = w.cols() / 8;
-        int chunkWords = shared.sawWeightTwo() ? CHUNK_WORDS : WIDE_CHUNK_WORDS;
-        if (blockScaled(w)) {
-            multiplyTQ2(shared.codes(), 0, words, shared.scales(), w, x, out, 0, w.rows(), tokenStart, tokenEnd,
-                    chunkWords, s);
-        } else {
-            multiplyTokens(shared.codes(), 0, words, w, x, out, 0, w.rows(), tokenStart, tokenEnd, chunkWords, s);
+        boolean sawWeightTwo = false;
+        for (int m = 0; m < count; m++) {
+            WeightMatrix w = ws[m];
+            s.targets[m].set(shared[m].codes(), 0, w.cols() / 8, w, outs[m], 0, w.rows(),
+                    blockScaled(w) ? shared[m].scales() : null);
+            sawWeightTwo |= shared[m].sawWeightTwo();
         }
+        multiplyTargets(count, x, tokenStart, tokenEnd, sawWeightTwo ? CHUNK_WORDS : WIDE_CHUNK_WORDS, s);
     }
 
     /** Several tokens with weights in the file's I2S-128 layout: transposed into scratch, then looked up. */
@@ -242,7 +249,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         Scratch s = SCRATCH.get();
         MemorySegment repacked = s.transpose(w.tensor().data(), Packing.I2S, w.cols() / 4, w.cols() / 8, rowStart,
                 rowEnd);
-        multiplyTokens(repacked, 0, w.cols() / 8, w, x, out, rowStart, rowEnd, 0, x.tokens(), s.chunkWords(), s);
+        s.targets[0].set(repacked, 0, w.cols() / 8, w, out, rowStart, rowEnd, null);
+        multiplyTargets(1, x, 0, x.tokens(), s.chunkWords(), s);
     }
 
     @Override
@@ -527,35 +535,65 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     }
 
     /**
-     * Several tokens: rows {@code [rowStart, rowEnd)}, whose interleaved words (in passes of {@code passWords})
-     * start at block {@code firstBlock} of {@code data}, for tokens {@code [tokenStart, tokenEnd)} of {@code x},
-     * tile by tile, {@code chunkWords} words per 16-bit accumulation.
+     * Tokens {@code [tokenStart, tokenEnd)} of {@code x} times the {@code count} matrices of {@link Scratch#targets},
+     * which all take {@code x}: tile by tile, each chunk of {@code chunkWords} words (per 16-bit accumulation) builds
+     * the tile's tables once and runs every row block of every matrix over them. A matrix whose scales go per
+     * 256-column block (TQ2_0, and TQ1_0 re-encoded) makes all of them go as {@link #multiplyTQ2}.
      */
-    private static void multiplyTokens(MemorySegment data, int firstBlock, int passWords, WeightMatrix w,
-                                       Activations x, float[] out, int rowStart, int rowEnd, int tokenStart,
-                                       int tokenEnd, int chunkWords, Scratch s) {
-        int k = w.cols();
-        int rows = w.rows();
-        int words = k / 8;
-        int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
-        int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
-        float weightScale = I2SFormat.scale(w.tensor());
+    private static void multiplyTargets(int count, Activations x, int tokenStart, int tokenEnd, int chunkWords,
+                                        Scratch s) {
+        if (s.targets[0].blockScaled) {
+            multiplyTQ2(s.targets, count, x, tokenStart, tokenEnd, chunkWords, s);
+        } else {
+            multiplyI2S(s.targets, count, x, tokenStart, tokenEnd, chunkWords, s);
+        }
+    }
+
+    /** {@link #multiplyTargets} for I2_S: each row's integer sum converted as {@link I2SFormat#dot} does. */
+    private static void multiplyI2S(Target[] targets, int count, Activations x, int tokenStart, int tokenEnd,
+                                    int chunkWords, Scratch s) {
+        int words = x.length() / 8;
+        int size = TILE_TOKENS * placeSums(targets, count) * ROWS;
+        int[] sums = s.sums(size);
+        MemorySegment tables = s.tables(TILE_TOKENS * WIDE_CHUNK_WORDS);
         for (int tile = tokenStart; tile < tokenEnd; tile += TILE_TOKENS) {
             int n = Math.min(TILE_TOKENS, tokenEnd - tile);
-            java.util.Arrays.fill(sums, 0, n * blocks * ROWS, 0);
+            java.util.Arrays.fill(sums, 0, size, 0);
             for (int chunk = 0; chunk < words; chunk += chunkWords) {
-                sumChunk(data, firstBlock, words, w.rows(), passWords, blocks, chunk, Math.min(chunkWords,
-                        words - chunk), x, tile, n, Packing.I2S, s);
+                int width = Math.min(chunkWords, words - chunk);
+                buildTileTables(x, tile, n, chunk, width, Packing.I2S, tables);
+                for (int m = 0; m < count; m++) {
+                    lookUpChunk(targets[m], words, chunk, width, n, tables, sums, s.pairSums);
+                }
             }
-            for (int t = 0; t < n; t++) {
-                float actScale = x.scales()[tile + t];
-                for (int b = 0; b < blocks; b++) {
-                    int first = rowStart + b * ROWS;
-                    scaleInto(sums, (t * blocks + b) * ROWS, Math.min(ROWS, rowEnd - first), actScale, weightScale,
-                            out, (tile + t) * rows + first);
+            for (int m = 0; m < count; m++) {
+                Target target = targets[m];
+                float weightScale = I2SFormat.scale(target.w.tensor());
+                int rows = target.w.rows();
+                for (int t = 0; t < n; t++) {
+                    float actScale = x.scales()[tile + t];
+                    for (int b = 0; b < target.blocks; b++) {
+                        int first = target.rowStart + b * ROWS;
+                        scaleInto(sums, target.sumsAt + (t * target.blocks + b) * ROWS,
+                                Math.min(ROWS, target.rowEnd - first), actScale, weightScale, target.out,
+                                (tile + t) * rows + first);
+                    }
                 }
             }
         }
+    }
+
+    /**
+     * Places the sums of {@code targets[0 .. count)} one after the other, {@value #TILE_TOKENS} tokens of each
+     * target's row blocks, and returns the row blocks of all of them.
+     */
+    private static int placeSums(Target[] targets, int count) {
+        int blocks = 0;
+        for (int m = 0; m < count; m++) {
+            targets[m].sumsAt = TILE_TOKENS * blocks * ROWS;
+            blocks += targets[m].blocks;
+        }
+        return blocks;
     }
 
     /**
@@ -572,8 +610,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
         float[] scales = s.blockScales(data, 2L * Packing.TQ2.wordsPerBlock(), ROWS * rowBytes, rowBytes, blockBytes,
                 w.cols() / 256, rowStart, rowEnd, s.scales(w.cols() / 256 * blocks * ROWS), blocks, 0);
-        multiplyTQ2(repacked, 0, w.cols() / 8, scales, w, x, out, rowStart, rowEnd, 0, x.tokens(), s.chunkWords(),
-                s);
+        s.targets[0].set(repacked, 0, w.cols() / 8, w, out, rowStart, rowEnd, scales);
+        multiplyTargets(1, x, 0, x.tokens(), s.chunkWords(), s);
     }
 
     /**
@@ -586,55 +624,74 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         MemorySegment repacked = s.repacked((long) blocks * (w.cols() / 8) * WORD_BYTES);
         float[] scales = s.scales(w.cols() / 256 * blocks * ROWS);
         s.transposeTQ1(w.tensor().data(), w.cols(), rowStart, rowEnd, repacked, 0, scales, blocks);
-        multiplyTQ2(repacked, 0, w.cols() / 8, scales, w, x, out, rowStart, rowEnd, 0, x.tokens(), s.chunkWords(),
-                s);
+        s.targets[0].set(repacked, 0, w.cols() / 8, w, out, rowStart, rowEnd, scales);
+        multiplyTargets(1, x, 0, x.tokens(), s.chunkWords(), s);
     }
 
     /**
-     * TQ2_0 rows {@code [rowStart, rowEnd)} whose interleaved words (in passes of {@code passWords}) start at block
-     * {@code firstBlock} of {@code data}, for tokens {@code [tokenStart, tokenEnd)} of {@code x}, with their scales as
-     * {@link Scratch#blockScales} lays them out, or (null) read from the {@link TQ2_0Format#ROWS_32} layout of
-     * {@code data}; {@code chunkWords} (16 or 32) words per 16-bit accumulation.
+     * {@link #multiplyTargets} for TQ2_0: each 256-column block's integer sums are looked up as for I2_S, then
+     * {@code sumf += (float) Σ(c−1)·q · (d · d_x)} (Q8_K) or {@code · d} (per-token int8, divided by the token's
+     * scale at the end), in block order as the reference.
      */
-    private static void multiplyTQ2(MemorySegment data, int firstBlock, int passWords, float[] scales,
-                                    WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd,
-                                    int tokenStart, int tokenEnd, int chunkWords, Scratch s) {
-        int k = w.cols();
-        int rows = w.rows();
+    private static void multiplyTQ2(Target[] targets, int count, Activations x, int tokenStart, int tokenEnd,
+                                    int chunkWords, Scratch s) {
+        int k = x.length();
         int words = k / 8;
         int scaleBlocks = k / 256;
-        int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
-        int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
-        float[] sumf = s.floatSums(TILE_TOKENS * blocks * ROWS);
+        int size = TILE_TOKENS * placeSums(targets, count) * ROWS;
+        int[] sums = s.sums(size);
+        float[] sumf = s.floatSums(size);
+        MemorySegment tables = s.tables(TILE_TOKENS * WIDE_CHUNK_WORDS);
         boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
         for (int tile = tokenStart; tile < tokenEnd; tile += TILE_TOKENS) {
             int n = Math.min(TILE_TOKENS, tokenEnd - tile);
-            java.util.Arrays.fill(sumf, 0, n * blocks * ROWS, 0f);
+            java.util.Arrays.fill(sumf, 0, size, 0f);
             for (int b = 0; b < scaleBlocks; b++) {
-                java.util.Arrays.fill(sums, 0, n * blocks * ROWS, 0);
+                java.util.Arrays.fill(sums, 0, size, 0);
                 for (int chunk = 32 * b; chunk < 32 * b + 32; chunk += chunkWords) {
-                    sumChunk(data, firstBlock, words, w.rows(), passWords, blocks, chunk, chunkWords, x, tile, n,
-                            Packing.TQ2, s);
+                    buildTileTables(x, tile, n, chunk, chunkWords, Packing.TQ2, tables);
+                    for (int m = 0; m < count; m++) {
+                        lookUpChunk(targets[m], words, chunk, chunkWords, n, tables, sums, s.pairSums);
+                    }
                 }
+                for (int m = 0; m < count; m++) {
+                    foldScaleBlock(targets[m], b, scaleBlocks, x, tile, n, perBlock, sums, sumf);
+                }
+            }
+            for (int m = 0; m < count; m++) {
+                Target target = targets[m];
+                int rows = target.w.rows();
                 for (int t = 0; t < n; t++) {
-                    float activationScale = perBlock ? x.scales()[(tile + t) * scaleBlocks + b] : 1f;
-                    if (scales != null) {
-                        foldBlock(sums, sumf, t * blocks * ROWS, scales, b * blocks * ROWS, blocks * ROWS,
-                                activationScale, perBlock);
-                    } else {
-                        for (int rb = 0; rb < blocks; rb++) {
-                            long halves = TQ2_0Format.interleavedScaleByte(rows, k, firstBlock + rb, b);
-                            int at = (t * blocks + rb) * ROWS;
-                            foldBlockHalves(sums, at, sumf, at, data, halves, activationScale, perBlock);
-                        }
+                    for (int b = 0; b < target.blocks; b++) {
+                        int first = target.rowStart + b * ROWS;
+                        storeBlock(sumf, target.sumsAt + (t * target.blocks + b) * ROWS,
+                                Math.min(ROWS, target.rowEnd - first), !perBlock, x.scales()[tile + t], target.out,
+                                (tile + t) * rows + first);
                     }
                 }
             }
-            for (int t = 0; t < n; t++) {
-                for (int b = 0; b < blocks; b++) {
-                    int first = rowStart + b * ROWS;
-                    storeBlock(sumf, (t * blocks + b) * ROWS, Math.min(ROWS, rowEnd - first), !perBlock,
-                            x.scales()[tile + t], out, (tile + t) * rows + first);
+        }
+    }
+
+    /**
+     * Folds the integer sums of 256-column block {@code b} of one target's row blocks, tokens {@code tile ..
+     * tile+n}, into its float sums, with the block scales as {@link Scratch#blockScales} laid them out or (none
+     * there) read from the {@link TQ2_0Format#ROWS_32} layout.
+     */
+    private static void foldScaleBlock(Target target, int b, int scaleBlocks, Activations x, int tile, int n,
+                                       boolean perBlock, int[] sums, float[] sumf) {
+        int blocks = target.blocks;
+        for (int t = 0; t < n; t++) {
+            float activationScale = perBlock ? x.scales()[(tile + t) * scaleBlocks + b] : 1f;
+            int at = target.sumsAt + t * blocks * ROWS;
+            if (target.scales != null) {
+                foldBlock(sums, sumf, at, target.scales, b * blocks * ROWS, blocks * ROWS, activationScale, perBlock);
+            } else {
+                for (int rb = 0; rb < blocks; rb++) {
+                    long halves = TQ2_0Format.interleavedScaleByte(target.w.rows(), x.length(),
+                            target.firstBlock + rb, b);
+                    foldBlockHalves(sums, at + rb * ROWS, sumf, at + rb * ROWS, target.data, halves,
+                            activationScale, perBlock);
                 }
             }
         }
@@ -735,22 +792,30 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         }
     }
 
-    /**
-     * Adds one chunk (words {@code [chunk, chunk+chunkWords)}) of every row block to the int sums of tokens
-     * {@code tile .. tile+n}: the tables of the tile are built once, then each group of four row blocks runs over
-     * them two tokens at a time (the last of an odd count alone), its codes staying in the L1 cache. Chunks of 16
-     * words (weights of 2, or the last 128 columns of a row) go one token at a time.
-     * {@code sums[(t·blocks + b)·32 + sumIndex(lane)]}.
-     */
-    private static void sumChunk(MemorySegment data, int firstBlock, int words, long rows, int passWords,
-                                 int blocks, int chunk, int chunkWords, Activations x, int tile, int n,
-                                 Packing packing, Scratch s) {
+    /** The tables of words {@code [chunk, chunk+chunkWords)} for tokens {@code tile .. tile+n} of {@code x}. */
+    private static void buildTileTables(Activations x, int tile, int n, int chunk, int chunkWords, Packing packing,
+                                        MemorySegment tables) {
         int k = x.length();
-        MemorySegment tables = s.tables(TILE_TOKENS * WIDE_CHUNK_WORDS);
-        int[] sums = s.sums(TILE_TOKENS * blocks * ROWS);
         for (int t = 0; t < n; t++) {
             buildTables(x.wide(), (tile + t) * k, chunk, chunkWords, packing, tables, t * chunkWords * TABLE);
         }
+    }
+
+    /**
+     * Adds one chunk (words {@code [chunk, chunk+chunkWords)}) of every row block of {@code target} to its int sums
+     * of tokens {@code 0 .. n} of the tile whose tables {@link #buildTileTables} built: each group of four row blocks
+     * runs over them two tokens at a time (the last of an odd count alone), its codes staying in the L1 cache. Chunks
+     * of 16 words (weights of 2, or the last 128 columns of a row) go one token at a time.
+     * {@code sums[target.sumsAt + (t·blocks + b)·32 + sumIndex(lane)]}.
+     */
+    private static void lookUpChunk(Target target, int words, int chunk, int chunkWords, int n, MemorySegment tables,
+                                    int[] sums, int[] pairSums) {
+        MemorySegment data = target.data;
+        int firstBlock = target.firstBlock;
+        int passWords = target.passWords;
+        int blocks = target.blocks;
+        long rows = target.w.rows();
+        int at = target.sumsAt;
         for (int b = 0; b < blocks; b += 4) {
             int count = Math.min(4, blocks - b);
             long base = wordByte(firstBlock + b, chunk, words, rows, passWords);
@@ -758,17 +823,17 @@ final class TernaryLookupKernel implements TokenSplitKernel {
             int paired = count == 4 && chunkWords == WIDE_CHUNK_WORDS ? n & ~1 : 0;
             for (int t = 0; t < paired; t += 2) {
                 fourBlocksTwoTokens(data, base, stride, tables, 2L * t * chunkWords * TABLE, sums,
-                        (t * blocks + b) * ROWS, blocks * ROWS, s.pairSums);
+                        at + (t * blocks + b) * ROWS, blocks * ROWS, pairSums);
             }
             for (int t = paired; t < n; t++) {
                 fourBlocks(data, base, stride, chunk, chunk + chunkWords, tables, t * chunkWords * TABLE,
-                        sums, (t * blocks + b) * ROWS, ROWS, true);
+                        sums, at + (t * blocks + b) * ROWS, ROWS, true);
             }
             for (int extra = 1; count < 4 && extra < count; extra++) {
                 long extraBase = wordByte(firstBlock + b + extra, chunk, words, rows, passWords);
                 for (int t = 0; t < n; t++) {
                     fourBlocks(data, extraBase, 0, chunk, chunk + chunkWords, tables, t * chunkWords * TABLE,
-                            sums, (t * blocks + b + extra) * ROWS, 0, true);
+                            sums, at + (t * blocks + b + extra) * ROWS, 0, true);
                 }
             }
         }
@@ -869,8 +934,45 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         return d;
     }
 
+    /**
+     * One matrix of a product over several tokens: its codes in an interleaved layout (rows from block
+     * {@code firstBlock} of {@code data}, {@code passWords} words per pass), the rows {@code [rowStart, rowEnd)} it
+     * computes into {@code out}, its block scales where {@link Scratch#blockScales} laid them out (TQ2_0 transposed;
+     * null to read them from the {@link TQ2_0Format#ROWS_32} layout, or for I2_S), and where its sums start.
+     */
+    private static final class Target {
+        private MemorySegment data;
+        private int firstBlock;
+        private int passWords;
+        private WeightMatrix w;
+        private float[] out;
+        private int rowStart;
+        private int rowEnd;
+        private float[] scales;
+        /** Whether the scales go per 256-column block (TQ2_0, TQ1_0) rather than per tensor (I2_S). */
+        private boolean blockScaled;
+        private int blocks;
+        private int sumsAt;
+
+        void set(MemorySegment data, int firstBlock, int passWords, WeightMatrix w, float[] out, int rowStart,
+                 int rowEnd, float[] scales) {
+            this.data = data;
+            this.firstBlock = firstBlock;
+            this.passWords = passWords;
+            this.w = w;
+            this.out = out;
+            this.rowStart = rowStart;
+            this.rowEnd = rowEnd;
+            this.scales = scales;
+            this.blockScaled = w.format() == TQ2_0Format.ROWS_32 || blockScaled(w);
+            this.blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
+        }
+    }
+
     /** Per-thread buffers, grown on demand and kept, so the steady state allocates nothing. */
     private static final class Scratch {
+        /** The matrices of the product this thread is computing. */
+        private final Target[] targets = {new Target(), new Target(), new Target()};
         private MemorySegment tables = MemorySegment.NULL;
         private MemorySegment tokenTables = MemorySegment.NULL;
         private Activations tokenTablesFrom;

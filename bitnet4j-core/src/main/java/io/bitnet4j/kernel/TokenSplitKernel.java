@@ -7,7 +7,9 @@ import io.bitnet4j.tensor.WeightMatrix;
  * A kernel whose products of many tokens go faster split by tokens than by rows. The ternary lookup kernel builds
  * its tables per token; split by rows, every thread would build the tables of every token. {@link MatMul} runs
  * {@link #prepareRows} over the rows on all threads (for weights in a file's layout: one shared transposed copy),
- * then {@link #multiplyTokens} over the tokens, each thread taking all rows for its tokens.
+ * then {@link #multiplyTokens} over the tokens, each thread taking all rows for its tokens. Matrices that take the
+ * same input (q, k and v; gate and up) go through {@link #multiplyTokens} together, so that each token's tables
+ * are built once for all of them.
  */
 interface TokenSplitKernel extends MatMulKernel {
     /** Whether the product of {@code x} on {@code threads} threads should be split by tokens. */
@@ -27,7 +29,10 @@ interface TokenSplitKernel extends MatMulKernel {
     default void prepareRows(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd) {
     }
 
-    /** {@code out[t*rows + r] = W[r] · x[t]} for every row and the tokens {@code [tokenStart, tokenEnd)}. */
-    void multiplyTokens(WeightMatrix w, Activations x, float[] out, SharedWeights shared, int tokenStart,
-                        int tokenEnd);
+    /**
+     * {@code outs[i][t*rows + r] = ws[i][r] · x[t]} for every row of the {@code count} matrices {@code ws[i]} (each
+     * prepared in {@code shared[i]}) and the tokens {@code [tokenStart, tokenEnd)}.
+     */
+    void multiplyTokens(WeightMatrix[] ws, float[][] outs, SharedWeights[] shared, int count, Activations x,
+                        int tokenStart, int tokenEnd);
 }

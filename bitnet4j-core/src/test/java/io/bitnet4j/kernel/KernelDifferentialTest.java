@@ -156,6 +156,71 @@ class KernelDifferentialTest {
     }
 
     /**
+     * Matrices that take the same input go through the lookup kernel together ({@link MatMul#multiply(WeightMatrix[],
+     * float[][], int, Activations)}: each chunk's tables built once for all of them), each product exactly its
+     * reference: two or three matrices of different row counts (some no multiple of 32), on one to three threads;
+     * also groups of more than {@link TernaryLookupKernel#MAX_SHARED_ROWS} rows, which go one after the other, and
+     * prompts too short to split by tokens.
+     */
+    @ParameterizedTest(name = "{0} ({1}) with {2} activations")
+    @CsvSource({
+            "I2_S,  interleaved, I8_TOKEN",
+            "I2_S,  file,        I8_TOKEN",
+            "TQ2_0, interleaved, Q8_K",
+            "TQ2_0, file,        I8_TOKEN",
+            "TQ1_0, file,        Q8_K",
+    })
+    void matricesWithOneInputShareTheirTablesExactly(GgmlType type, String layout, ActivationType activations) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TernaryLookupKernel.SUPPORTED,
+                "the ternary lookup kernel needs 512-bit vectors; this run has " + Simd.BITS);
+        boolean interleave = layout.equals("interleaved");
+        SplittableRandom rng = new SplittableRandom(91 + type.ordinal() * 5L + activations.ordinal());
+        int blockColumns = type == GgmlType.I2_S ? 128 : 256;
+        for (int trial = 0; trial < 6; trial++) {
+            int cols = blockColumns * (1 + rng.nextInt(type == GgmlType.I2_S ? 12 : 6));
+            int count = 2 + rng.nextInt(2);
+            boolean large = trial == 5;
+            int tokens = trial == 4 ? 1 + rng.nextInt(TernaryLookupKernel.MIN_TOKENS_FROM_FILE_LAYOUT - 1)
+                    : TernaryLookupKernel.MIN_TOKENS_FROM_FILE_LAYOUT + rng.nextInt(25);
+            WeightMatrix[] ws = new WeightMatrix[count];
+            float[][] expected = new float[count][];
+            Activations x = activations(activations, cols, tokens, rng, trial % 2 == 0);
+            for (int m = 0; m < count; m++) {
+                int rows = large ? TernaryLookupKernel.MAX_SHARED_ROWS / 2 + 32 * rng.nextInt(4)
+                        : interleave ? 32 * (1 + rng.nextInt(5)) : 1 + rng.nextInt(140);
+                float[] values = new float[rows * cols];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (rng.nextInt(3) - 1) * (1 + rng.nextInt(4)) * 0.125f;
+                }
+                WeightMatrix file = matrix(type, values, cols, rows, rng);
+                expected[m] = multiply(file, x, KernelSelector.scalar(), 1);
+                ws[m] = interleave ? interleaved(file) : file;
+            }
+            for (int threads = 1; threads <= 3; threads++) {
+                float[][] actual = new float[count][];
+                for (int m = 0; m < count; m++) {
+                    actual[m] = new float[tokens * ws[m].rows()];
+                }
+                try (WorkerPool pool = new WorkerPool(threads)) {
+                    new MatMul(pool, KernelSelector.fastest()).multiply(ws, actual, count, x);
+                }
+                for (int m = 0; m < count; m++) {
+                    assertThat(actual[m]).as("%s %s, matrix %d of %d (%dx%d), %d tokens, %d threads", type, layout,
+                            m, count, ws[m].rows(), cols, tokens, threads).containsExactly(expected[m]);
+                }
+            }
+        }
+    }
+
+    private static WeightMatrix interleaved(WeightMatrix file) {
+        MemorySegment target = arena.allocate(file.tensor().data().byteSize());
+        return file.tensor().type() == GgmlType.I2_S
+                ? new WeightMatrix(I2SFormat.interleave(file.tensor(), target), I2SFormat.I2S_128_ROWS_32)
+                : new WeightMatrix(io.bitnet4j.tensor.TQ2_0Format.interleave(file.tensor(), target),
+                        io.bitnet4j.tensor.TQ2_0Format.ROWS_32);
+    }
+
+    /**
      * The prompt kernel's 16-bit sums at their ends, activations that all quantize to 127 against code bytes of
      * every weight 1 (0xAA, codes 2), of codes 3 and 2 alternating (0xEE) and of every code 3 (0xFF; a code 3 is a
      * weight of 2, which no file holds but the reference reads as 2). Over 256 columns the first reach 32512, the
