@@ -41,7 +41,7 @@ final class VectorAttention {
             p[j] = Attention.roundToF16(p[j]);
         }
         Arrays.fill(p, length, padded, 0f);
-        valuesF16(v, kvOff * valueStride, valueStride, p, padded, headDim, out, outOff);
+        valuesF16(v, kvOff * valueStride, valueStride, p, length, padded, headDim, out, outOff);
     }
 
     /**
@@ -67,7 +67,7 @@ final class VectorAttention {
             }
             Arrays.fill(p[h], length, padded, 0f);
         }
-        fourHeadValues(v, kvOff * valueStride, valueStride, p, padded, headDim, out, outOff);
+        fourHeadValues(v, kvOff * valueStride, valueStride, p, length, padded, headDim, out, outOff);
     }
 
     /**
@@ -153,7 +153,7 @@ final class VectorAttention {
      * 3.1 µs at 64 positions in {@code AttentionBenchmark}), then the remaining elements are added in double, head by
      * head in the reference's order.
      */
-    private static void fourHeadValues(short[] v, int base, int stride, float[][] p, int n, int headDim,
+    private static void fourHeadValues(short[] v, int base, int stride, float[][] p, int length, int n, int headDim,
                                        float[] out, int outOff) {
         int blocked = n & ~63;
         float[] p0 = p[0];
@@ -217,7 +217,11 @@ final class VectorAttention {
             double s1 = blocked == 0 ? 0f : all.lane(8);
             double s2 = blocked == 0 ? 0f : all.lane(4);
             double s3 = blocked == 0 ? 0f : all.lane(12);
-            for (int i = blocked; i < n; i++) {
+            // The reference adds the padding cells too, each a product of +0 and a finite value (clearFrom keeps
+            // them finite; a layer with an infinity or NaN goes to the reference), so ±0. A sum starts at +0 and
+            // rounding to nearest never makes it −0, and any other sum stays itself when ±0 is added: stopping at
+            // the attended length is exact and halves the serial tail on average.
+            for (int i = blocked; i < length; i++) {
                 float x = Float.float16ToFloat(v[row + i]);
                 s0 += x * p0[i];
                 s1 += x * p1[i];
@@ -235,10 +239,11 @@ final class VectorAttention {
      * {@code out[d] = vec_dot_f16(v row d, p)} for every output dimension d. The full 64-blocks are summed first,
      * one row per call (it returns a float, so it costs no allocation where C2 does not inline it); the elements
      * after them are then added one by one in double, a serial chain per d, four dimensions side by side so the
-     * chains overlap (each in its own order, so the result is unchanged).
+     * chains overlap (each in its own order, so the result is unchanged). The chains stop at {@code length}, as
+     * {@link #fourHeadValues} explains.
      */
-    private static void valuesF16(short[] v, int base, int stride, float[] p, int n, int headDim, float[] out,
-                                  int outOff) {
+    private static void valuesF16(short[] v, int base, int stride, float[] p, int length, int n, int headDim,
+                                  float[] out, int outOff) {
         int blocked = n & ~63;
         for (int d = 0; d < headDim; d++) {
             out[outOff + d] = blocked == 0 ? 0f : blockedF16(v, base + d * stride, p, 0, blocked);
@@ -253,7 +258,7 @@ final class VectorAttention {
             double s1 = out[outOff + d + 1];
             double s2 = out[outOff + d + 2];
             double s3 = out[outOff + d + 3];
-            for (int i = blocked; i < n; i++) {
+            for (int i = blocked; i < length; i++) {
                 float pi = p[i];
                 s0 += Float.float16ToFloat(v[r0 + i]) * pi;
                 s1 += Float.float16ToFloat(v[r1 + i]) * pi;

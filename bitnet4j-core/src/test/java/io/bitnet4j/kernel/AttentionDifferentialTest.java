@@ -61,7 +61,9 @@ class AttentionDifferentialTest {
             int length = 1 + rng.nextInt(200);
             int capacity = length + rng.nextInt(40);
             KvCache cache = new KvCache(io.bitnet4j.engine.KvType.F16, 1, capacity, kvDim);
-            for (int pos = 0; pos < length; pos++) {
+            // Positions past the attended length hold values too (as a cache does after a longer sequence): the
+            // padding cells the reference multiplies by a probability of 0.
+            for (int pos = 0; pos < capacity; pos++) {
                 cache.store(0, pos, gaussian(rng, kvDim, 2), 0, gaussian(rng, kvDim, 1), 0);
             }
             float[] q = gaussian(rng, 4 * headDim + 3, 3);
