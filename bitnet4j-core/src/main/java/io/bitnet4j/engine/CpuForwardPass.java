@@ -407,7 +407,11 @@ public final class CpuForwardPass implements ForwardPass {
         @Override
         public void run(int worker, int start, int end) {
             switch (step) {
-                case NORMALIZE -> RmsNorm.applyRows(in, start, end, len, weight, c.rmsEpsilon(), out);
+                case NORMALIZE -> {
+                    for (int t = start; t < end; t++) {
+                        RmsNorm.apply(in, t * len, len, weight, c.rmsEpsilon(), out, t * len);
+                    }
+                }
                 case ACTIVATE -> activateRows(start * len, end * len);
                 case ROTATE_AND_CACHE -> {
                     int kvDim = c.kvDim();

@@ -72,37 +72,6 @@ class RmsNormTest {
     }
 
     @Test
-    void rowsFourAtATimeEqualOneRowAtATimeBitForBit() {
-        java.util.SplittableRandom rng = new java.util.SplittableRandom(12);
-        for (int trial = 0; trial < 40; trial++) {
-            int n = 1 + rng.nextInt(300);
-            int rows = 1 + rng.nextInt(11);
-            int first = rng.nextInt(rows);
-            int end = first + rng.nextInt(rows - first + 1);
-            float[] x = new float[rows * n];
-            for (int i = 0; i < x.length; i++) {
-                // magnitudes over many binades, so that the double sums round
-                x[i] = (float) (rng.nextGaussian() * Math.pow(2, rng.nextInt(40) - 20));
-            }
-            float[] weight = new float[n];
-            for (int i = 0; i < n; i++) {
-                weight[i] = (float) rng.nextGaussian();
-            }
-            float[] expected = x.clone();
-            for (int r = first; r < end; r++) {
-                RmsNorm.apply(x, r * n, n, weight, 1e-6f, expected, r * n);
-            }
-            float[] apart = x.clone();
-            RmsNorm.applyRows(x, first, end, n, weight, 1e-6f, apart);
-            assertThat(apart).as("rows %d..%d of %d, length %d", first, end, rows, n).containsExactly(expected);
-            float[] inPlace = x.clone();
-            RmsNorm.applyRows(inPlace, first, end, n, weight, 1e-6f, inPlace);
-            assertThat(inPlace).as("in place, rows %d..%d of %d, length %d", first, end, rows, n)
-                    .containsExactly(expected);
-        }
-    }
-
-    @Test
     void worksInPlaceAndAtOffsets() {
         float[] buffer = {9f, 3f, 4f, 9f};
         RmsNorm.apply(buffer, 1, 2, new float[] {1f, 1f}, 0f, buffer, 1);
