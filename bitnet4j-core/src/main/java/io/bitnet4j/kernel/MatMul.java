@@ -26,11 +26,21 @@ public final class MatMul {
 
     /** {@code out[t*rows + r] = W[r] · x[t]} for every row and every token of {@code x}. */
     public void multiply(WeightMatrix w, Activations x, float[] out) {
-        one[0] = w;
-        oneOut[0] = out;
-        multiply(one, oneOut, 1, x);
-        one[0] = null;
-        oneOut[0] = null;
+        checkInput(w, x);
+        MatMulKernel kernel = kernels.forMatrix(w, x.type());
+        if (kernel instanceof TokenSplitKernel split && pool.threads() > 1
+                && split.splitsTokens(w, x, pool.threads())) {
+            one[0] = w;
+            oneOut[0] = out;
+            multiplyByTokens(split, one, oneOut, 1, x);
+            one[0] = null;
+            oneOut[0] = null;
+        } else {
+            task.set(kernel, w, x, out, null);
+            task.step = Step.ROWS;
+            pool.parallelFor(w.rows(), kernel.rowGrain(), task);
+            task.clear();
+        }
     }
 
     /**
@@ -45,41 +55,31 @@ public final class MatMul {
                     + MAX_SAME_INPUT);
         }
         for (int i = 0; i < count; i++) {
-            if (x.length() != ws[i].cols()) {
-                throw new IllegalArgumentException(ws[i].name() + ": input length " + x.length() + " != "
-                        + ws[i].cols());
-            }
+            checkInput(ws[i], x);
         }
-        TokenSplitKernel together = tokenSplitKernel(ws, count, x);
+        TokenSplitKernel together = sharedKernel(ws, count, x);
         if (together != null) {
-            for (int i = 0; i < count; i++) {
-                together.reserve(ws[i], shared[i]);
-                task.set(together, ws[i], x, outs[i], shared[i]);
-                task.step = Step.PREPARE_ROWS;
-                pool.parallelFor(ws[i].rows(), together.rowGrain(), task);
-            }
-            task.setAll(together, ws, outs, count, x);
-            task.step = Step.TOKENS;
-            pool.parallelFor(x.tokens(), task);
+            multiplyByTokens(together, ws, outs, count, x);
         } else {
             for (int i = 0; i < count; i++) {
-                MatMulKernel kernel = kernels.forMatrix(ws[i], x.type());
-                task.set(kernel, ws[i], x, outs[i], null);
-                task.step = Step.ROWS;
-                pool.parallelFor(ws[i].rows(), kernel.rowGrain(), task);
+                multiply(ws[i], x, outs[i]);
             }
         }
-        task.clear();
+    }
+
+    private static void checkInput(WeightMatrix w, Activations x) {
+        if (x.length() != w.cols()) {
+            throw new IllegalArgumentException(w.name() + ": input length " + x.length() + " != " + w.cols());
+        }
     }
 
     /**
-     * The kernel of all {@code count} matrices when it is one kernel that splits this product by tokens: on more
-     * than one thread, or for more than one matrix of at most {@link TernaryLookupKernel#MAX_SHARED_ROWS} rows in
-     * all (whose tables it then shares); else null.
+     * The kernel of all {@code count} (more than one) matrices when it is one kernel that splits this product by
+     * tokens and they have at most {@link TernaryLookupKernel#MAX_SHARED_ROWS} rows in all; else null.
      */
-    private TokenSplitKernel tokenSplitKernel(WeightMatrix[] ws, int count, Activations x) {
+    private TokenSplitKernel sharedKernel(WeightMatrix[] ws, int count, Activations x) {
         MatMulKernel kernel = kernels.forMatrix(ws[0], x.type());
-        if (!(kernel instanceof TokenSplitKernel split) || (pool.threads() == 1 && count == 1)) {
+        if (count == 1 || !(kernel instanceof TokenSplitKernel split)) {
             return null;
         }
         int rows = 0;
@@ -89,7 +89,22 @@ public final class MatMul {
             }
             rows += ws[i].rows();
         }
-        return count == 1 || rows <= TernaryLookupKernel.MAX_SHARED_ROWS ? split : null;
+        return rows <= TernaryLookupKernel.MAX_SHARED_ROWS ? split : null;
+    }
+
+    /** The matrices' rows prepared in the shared weights on all threads, then the tokens split across threads. */
+    private void multiplyByTokens(TokenSplitKernel split, WeightMatrix[] ws, float[][] outs, int count,
+                                  Activations x) {
+        for (int i = 0; i < count; i++) {
+            split.reserve(ws[i], shared[i]);
+            task.set(split, ws[i], x, null, shared[i]);
+            task.step = Step.PREPARE_ROWS;
+            pool.parallelFor(ws[i].rows(), split.rowGrain(), task);
+        }
+        task.setAll(split, ws, outs, count, x);
+        task.step = Step.TOKENS;
+        pool.parallelFor(x.tokens(), task);
+        task.clear();
     }
 
     private enum Step {

@@ -61,7 +61,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
      * Activations)}): each chunk of columns runs every row block of all of them, so their codes of one chunk and
      * their sums (2 KB + 512 bytes per row block) should stay in a core's L2 cache (1 MB here). q, k and v of the
      * 2B model (3,840 rows) together: pp128 on one thread 98.3-101.6 against 93.0-98.9 tok/s (four alternating
-     * pairs); gate and up (13,824 rows) together as well: 93.5-96.5 against 97.3-100.5.
+     * pairs), on two 173-195 against 176-181 (six pairs); gate and up (13,824 rows) together as well: 93.5-96.5
+     * against 97.3-100.5 on one thread.
      */
     static final int MAX_SHARED_ROWS = 4096;
     /** Tokens from which transposing the file's layout on the fly beats {@link I2SKernel}'s prompt path. */
