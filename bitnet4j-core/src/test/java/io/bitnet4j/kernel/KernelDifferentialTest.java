@@ -133,14 +133,7 @@ class KernelDifferentialTest {
                 values[i] = (rng.nextInt(3) - 1) * (1 + rng.nextInt(4)) * 0.125f;
             }
             WeightMatrix file = matrix(type, values, cols, rows, rng);
-            WeightMatrix w = file;
-            if (interleave) {
-                MemorySegment target = arena.allocate(file.tensor().data().byteSize());
-                w = type == GgmlType.I2_S
-                        ? new WeightMatrix(I2SFormat.interleave(file.tensor(), target), I2SFormat.I2S_128_ROWS_32)
-                        : new WeightMatrix(io.bitnet4j.tensor.TQ2_0Format.interleave(file.tensor(), target),
-                                io.bitnet4j.tensor.TQ2_0Format.ROWS_32);
-            }
+            WeightMatrix w = interleave ? interleaved(file) : file;
             Activations x = activations(activations, cols, tokens, rng, trial % 3 == 0);
             float[] expected = multiply(file, x, KernelSelector.scalar(), 1);
             if (interleave) {
@@ -252,11 +245,7 @@ class KernelDifferentialTest {
         }
         WeightMatrix file = w;
         if (interleave) {
-            MemorySegment target = arena.allocate(data.byteSize());
-            w = type == GgmlType.I2_S
-                    ? new WeightMatrix(I2SFormat.interleave(file.tensor(), target), I2SFormat.I2S_128_ROWS_32)
-                    : new WeightMatrix(io.bitnet4j.tensor.TQ2_0Format.interleave(file.tensor(), target),
-                            io.bitnet4j.tensor.TQ2_0Format.ROWS_32);
+            w = interleaved(file);
         }
         float[] x = new float[tokens * cols];
         java.util.Arrays.fill(x, 1f);
