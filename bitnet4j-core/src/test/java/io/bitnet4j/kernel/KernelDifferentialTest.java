@@ -13,10 +13,13 @@ import io.bitnet4j.tensor.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every fast matrix kernel against the scalar reference on random data: random shapes (odd row counts, several
@@ -98,6 +101,19 @@ class KernelDifferentialTest {
         assertThat(multiply(w, prepared, KernelSelector.fastest(), 2)).containsExactly(expected);
     }
 
+    /** Weight type, layout ("interleaved" by {@code --repack}, or the file's) and activations of the lookup tests. */
+    static Stream<Arguments> lookupCases() {
+        return Stream.of(
+                Arguments.of(GgmlType.I2_S, "interleaved", ActivationType.I8_TOKEN),
+                Arguments.of(GgmlType.I2_S, "file", ActivationType.I8_TOKEN),
+                Arguments.of(GgmlType.TQ2_0, "interleaved", ActivationType.Q8_K),
+                Arguments.of(GgmlType.TQ2_0, "interleaved", ActivationType.I8_TOKEN),
+                Arguments.of(GgmlType.TQ2_0, "file", ActivationType.Q8_K),
+                Arguments.of(GgmlType.TQ2_0, "file", ActivationType.I8_TOKEN),
+                Arguments.of(GgmlType.TQ1_0, "file", ActivationType.Q8_K),
+                Arguments.of(GgmlType.TQ1_0, "file", ActivationType.I8_TOKEN));
+    }
+
     /**
      * The ternary lookup kernel: I2_S and TQ2_0 (both activation types) on the repacked layout (one token and
      * several) and, with TQ1_0 (re-encoded as TQ2_0 on the way), on the file's layout (prompts of at least
@@ -107,16 +123,7 @@ class KernelDifferentialTest {
      * split by tokens (over a shared transposed copy, for the file's layout) and shorter ones by rows.
      */
     @ParameterizedTest(name = "{0} ({1}) with {2} activations")
-    @CsvSource({
-            "I2_S,  interleaved, I8_TOKEN",
-            "I2_S,  file,        I8_TOKEN",
-            "TQ2_0, interleaved, Q8_K",
-            "TQ2_0, interleaved, I8_TOKEN",
-            "TQ2_0, file,        Q8_K",
-            "TQ2_0, file,        I8_TOKEN",
-            "TQ1_0, file,        Q8_K",
-            "TQ1_0, file,        I8_TOKEN",
-    })
+    @MethodSource("lookupCases")
     void ternaryLookupKernelEqualsTheReferenceExactly(GgmlType type, String layout, ActivationType activations) {
         org.junit.jupiter.api.Assumptions.assumeTrue(TernaryLookupKernel.SUPPORTED,
                 "the ternary lookup kernel needs 512-bit vectors; this run has " + Simd.BITS);
@@ -156,13 +163,7 @@ class KernelDifferentialTest {
      * prompts too short to split by tokens.
      */
     @ParameterizedTest(name = "{0} ({1}) with {2} activations")
-    @CsvSource({
-            "I2_S,  interleaved, I8_TOKEN",
-            "I2_S,  file,        I8_TOKEN",
-            "TQ2_0, interleaved, Q8_K",
-            "TQ2_0, file,        I8_TOKEN",
-            "TQ1_0, file,        Q8_K",
-    })
+    @MethodSource("lookupCases")
     void matricesWithOneInputShareTheirTablesExactly(GgmlType type, String layout, ActivationType activations) {
         org.junit.jupiter.api.Assumptions.assumeTrue(TernaryLookupKernel.SUPPORTED,
                 "the ternary lookup kernel needs 512-bit vectors; this run has " + Simd.BITS);
