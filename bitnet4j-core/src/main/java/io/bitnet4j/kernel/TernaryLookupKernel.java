@@ -36,7 +36,8 @@ import jdk.incubator.vector.VectorOperators;
  * <p>One token (generation) reads the repacked layout straight from memory, one pass of {@value I2SFormat#PASS_WORDS}
  * word positions after another, so that the pass's tables stay in the L1 cache. Several tokens (prompt processing) take
  * the tokens in tiles of {@value #TILE_TOKENS}: each chunk of 128 or 256 columns builds the tiles' tables once and
- * runs every row block of the thread over them, two tokens per load of the codes. Weights in the file's layout are
+ * runs every row block of the thread over them, two tokens per load of the codes, and over the row blocks of the
+ * other matrices that take the same input where {@link MatMul} passes them together (q, k and v). Weights in the file's layout are
  * first transposed into per-thread scratch memory (one pass per row), which pays for itself from
  * {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens on; generation from the file's layout stays on {@link I2SKernel},
  * {@link TQ2Kernel} and {@link TQ1Kernel}. TQ1_0 prompts go as TQ2_0: each 32 rows are re-encoded into 2-bit codes
