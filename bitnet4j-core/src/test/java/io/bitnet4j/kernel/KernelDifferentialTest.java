@@ -125,8 +125,7 @@ class KernelDifferentialTest {
     @ParameterizedTest(name = "{0} ({1}) with {2} activations")
     @MethodSource("lookupCases")
     void ternaryLookupKernelEqualsTheReferenceExactly(GgmlType type, String layout, ActivationType activations) {
-        org.junit.jupiter.api.Assumptions.assumeTrue(TernaryLookupKernel.SUPPORTED,
-                "the ternary lookup kernel needs 512-bit vectors; this run has " + Simd.BITS);
+        assumeLookupKernel();
         boolean interleave = layout.equals("interleaved");
         SplittableRandom rng = new SplittableRandom(77 + type.ordinal() * 7L + activations.ordinal());
         int blockColumns = type == GgmlType.I2_S ? 128 : 256;
@@ -165,8 +164,7 @@ class KernelDifferentialTest {
     @ParameterizedTest(name = "{0} ({1}) with {2} activations")
     @MethodSource("lookupCases")
     void matricesWithOneInputShareTheirTablesExactly(GgmlType type, String layout, ActivationType activations) {
-        org.junit.jupiter.api.Assumptions.assumeTrue(TernaryLookupKernel.SUPPORTED,
-                "the ternary lookup kernel needs 512-bit vectors; this run has " + Simd.BITS);
+        assumeLookupKernel();
         boolean interleave = layout.equals("interleaved");
         SplittableRandom rng = new SplittableRandom(91 + type.ordinal() * 5L + activations.ordinal());
         int blockColumns = type == GgmlType.I2_S ? 128 : 256;
@@ -206,6 +204,11 @@ class KernelDifferentialTest {
         }
     }
 
+    private static void assumeLookupKernel() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TernaryLookupKernel.SUPPORTED,
+                "the ternary lookup kernel needs 512-bit vectors; this run has " + Simd.BITS);
+    }
+
     private static WeightMatrix interleaved(WeightMatrix file) {
         MemorySegment target = arena.allocate(file.tensor().data().byteSize());
         return file.tensor().type() == GgmlType.I2_S
@@ -229,8 +232,7 @@ class KernelDifferentialTest {
             "I2_S, interleaved, 0xEE, 1.5", "TQ2_0, interleaved, 0xAA, 1", "TQ2_0, interleaved, 0xFF, 2"})
     void lookupKernelIsExactAtTheEndsOfItsSixteenBitLanes(GgmlType type, String layout, String codeByte,
                                                            float meanWeight) {
-        org.junit.jupiter.api.Assumptions.assumeTrue(TernaryLookupKernel.SUPPORTED,
-                "the ternary lookup kernel needs 512-bit vectors; this run has " + Simd.BITS);
+        assumeLookupKernel();
         boolean interleave = layout.equals("interleaved");
         int cols = 2560;
         int rows = interleave ? 160 : 136;
