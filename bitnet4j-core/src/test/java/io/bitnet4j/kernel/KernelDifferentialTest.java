@@ -371,6 +371,41 @@ class KernelDifferentialTest {
         }
     }
 
+    /**
+     * Weights of −128 and 127 (int8's ends: a file may hold −128, which weights encoded here never do) times
+     * activations quantized to ±127, so that the products the kernel sums exactly in pairs reach their extremes.
+     */
+    @org.junit.jupiter.api.Test
+    void q8KernelAddsExtremeProductsExactly() {
+        int cols = 128;
+        int rows = 8;
+        int blocks = cols / 32;
+        MemorySegment data = arena.allocate(34L * blocks * rows);
+        SplittableRandom rng = new SplittableRandom(3);
+        for (int block = 0; block < blocks * rows; block++) {
+            data.set(io.bitnet4j.tensor.Layouts.SHORT, 34L * block, Float.floatToFloat16(0.5f));
+            for (int i = 0; i < 32; i++) {
+                data.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 34L * block + 2 + i,
+                        rng.nextBoolean() ? (byte) -128 : (byte) 127);
+            }
+        }
+        WeightMatrix w = WeightMatrix.of(new Tensor("w", GgmlType.Q8_0, new long[] {cols, rows}, data),
+                I2SFormat.I2S_128);
+        float[] input = new float[cols];
+        for (int i = 0; i < cols; i++) {
+            input[i] = rng.nextBoolean() ? 1f : -1f;
+        }
+        Activations x = new ActivationPreparer(1).prepare(input, cols, 1, ActivationType.Q8_0);
+        float[] expected = multiply(w, x, KernelSelector.scalar(), 1);
+        float[] actual = new float[rows];
+        Q8Kernel.INSTANCE.multiply(w, x, actual, 0, rows);
+        double magnitude = cols * 0.5 * 128 * 127 * x.scales()[0];
+        for (int r = 0; r < rows; r++) {
+            assertThat((double) actual[r]).as("row %d", r).isCloseTo(expected[r],
+                    org.assertj.core.data.Offset.offset(1e-6 * magnitude));
+        }
+    }
+
     @org.junit.jupiter.api.Test
     void f16KernelReadsInfinitiesAndNaNsAsTheyAre() {
         int cols = 64;
