@@ -49,6 +49,7 @@ final class I2SKernel implements FileLayoutTernaryKernel {
                 dotOneRowTwoTokens(data, r * rowBytes, k, x, t0, out, rows, r, weightScale);
             }
         }
+        short[] differences = t0 < tokens ? TernaryLanes.differences(wide, t0 * k, (tokens - t0) * k, true) : null;
         for (int t = t0; t < tokens; t++) {
             int xOff = t * k;
             float actScale = x.scales()[t];
@@ -56,8 +57,8 @@ final class I2SKernel implements FileLayoutTernaryKernel {
             int quarter = (rowEnd - rowStart) / 4;
             for (int i = 0; i < quarter; i++) {
                 int r = rowStart + i;
-                dotFourRows(data, r * rowBytes, quarter * rowBytes, wide, xOff, k, out, t * rows + r, quarter, actSum,
-                        actScale, weightScale);
+                dotFourRows(data, r * rowBytes, quarter * rowBytes, differences, (t - t0) * k, k, out, t * rows + r,
+                        quarter, actSum, actScale, weightScale);
             }
             for (int r = rowStart + 4 * quarter; r < rowEnd; r++) {
                 int dot = dotOneRow(data, r * rowBytes, wide, xOff, k);
@@ -69,8 +70,10 @@ final class I2SKernel implements FileLayoutTernaryKernel {
     /**
      * Four rows whose bytes start at {@code base}, {@code stride} bytes apart (one from each quarter of the rows a
      * thread computes): {@code out[outOff + i·outStride] = ((float) Σc·q − actSum) / actScale · weightScale}.
+     * The codes are shifted out of their bytes but not masked ({@link TernaryLanes#differences}): the same
+     * result with four masks fewer per row and 128 columns.
      */
-    private static void dotFourRows(MemorySegment data, long base, long stride, short[] x, int xOff, int k,
+    private static void dotFourRows(MemorySegment data, long base, long stride, short[] differences, int xOff, int k,
                                     float[] out, int outOff, int outStride, float actSum, float actScale,
                                     float weightScale) {
         int d0 = 0;
@@ -91,12 +94,12 @@ final class I2SKernel implements FileLayoutTernaryKernel {
                     ShortVector w2 = TernaryLanes.widen(data, off + 2 * stride);
                     ShortVector w3 = TernaryLanes.widen(data, off + 3 * stride);
                     for (int j = 0; j < 4; j++) {
-                        ShortVector xv = ShortVector.fromArray(SHORTS, x, xOff + col + 32 * j + p);
+                        ShortVector xv = ShortVector.fromArray(SHORTS, differences, xOff + col + 32 * j + p);
                         ShortVector shift = ShortVector.broadcast(SHORTS, (short) (6 - 2 * j));
-                        a0 = a0.add(TernaryLanes.code(w0, shift).mul(xv));
-                        a1 = a1.add(TernaryLanes.code(w1, shift).mul(xv));
-                        a2 = a2.add(TernaryLanes.code(w2, shift).mul(xv));
-                        a3 = a3.add(TernaryLanes.code(w3, shift).mul(xv));
+                        a0 = a0.add(TernaryLanes.shifted(w0, shift).mul(xv));
+                        a1 = a1.add(TernaryLanes.shifted(w1, shift).mul(xv));
+                        a2 = a2.add(TernaryLanes.shifted(w2, shift).mul(xv));
+                        a3 = a3.add(TernaryLanes.shifted(w3, shift).mul(xv));
                     }
                 }
             }
