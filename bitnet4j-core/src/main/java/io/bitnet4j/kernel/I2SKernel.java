@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Each token computes four rows at a time, one from each quarter of the thread's rows: four straight streams
  * that the hardware prefetcher follows, sharing each activation load. Prompts of a few tokens go the same way, token
  * after token: since the codes went unmasked this ran faster than two tokens at a time through one row, each code
- * multiplied with both tokens' activations (JMH, 6912×2560 from L3, four tokens: 842 µs that way, 644 this way).
+ * multiplied with both tokens' activations (JMH, 6912×2560 from L3, four tokens: 842 µs that way, 656 this way).
  * From {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens on, where 512-bit vectors allow, they go to
  * {@link TernaryLookupKernel} instead.
  */
