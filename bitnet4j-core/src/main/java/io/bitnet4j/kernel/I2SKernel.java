@@ -43,7 +43,7 @@ final class I2SKernel implements FileLayoutTernaryKernel {
             TernaryLookupKernel.multiplyI2SFileLayout(w, x, out, rowStart, rowEnd);
             return;
         }
-        short[] differences = TernaryLanes.differences(x.wide(), 0, tokens * k, true);
+        short[] differences = TernaryLanes.differences(x, true);
         for (int t = 0; t < tokens; t++) {
             int xOff = t * k;
             float actScale = x.scales()[t];
@@ -117,7 +117,7 @@ final class I2SKernel implements FileLayoutTernaryKernel {
     }
 
     /** Σ c·q of one row whose bytes start at {@code base}, its codes unmasked against the activations' differences. */
-    private static int dotOneRow(MemorySegment data, long base, short[] x, int xOff, int k) {
+    private static int dotOneRow(MemorySegment data, long base, short[] differences, int xOff, int k) {
         int dot = 0;
         for (int chunk = 0; chunk < k; chunk += TernaryLanes.CHUNK_COLUMNS) {
             int end = Math.min(k, chunk + TernaryLanes.CHUNK_COLUMNS);
@@ -129,10 +129,13 @@ final class I2SKernel implements FileLayoutTernaryKernel {
                 for (int p = 0; p < 32; p += SHORT_LANES) {
                     ShortVector w = TernaryLanes.widen(data, base + col / 4 + p);
                     int xi = xOff + col + p;
-                    acc0 = acc0.add(w.lanewise(VectorOperators.LSHR, 6).mul(ShortVector.fromArray(SHORTS, x, xi)));
-                    acc1 = acc1.add(w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(SHORTS, x, xi + 32)));
-                    acc2 = acc2.add(w.lanewise(VectorOperators.LSHR, 2).mul(ShortVector.fromArray(SHORTS, x, xi + 64)));
-                    acc3 = acc3.add(w.mul(ShortVector.fromArray(SHORTS, x, xi + 96)));
+                    acc0 = acc0.add(w.lanewise(VectorOperators.LSHR, 6)
+                            .mul(ShortVector.fromArray(SHORTS, differences, xi)));
+                    acc1 = acc1.add(w.lanewise(VectorOperators.LSHR, 4)
+                            .mul(ShortVector.fromArray(SHORTS, differences, xi + 32)));
+                    acc2 = acc2.add(w.lanewise(VectorOperators.LSHR, 2)
+                            .mul(ShortVector.fromArray(SHORTS, differences, xi + 64)));
+                    acc3 = acc3.add(w.mul(ShortVector.fromArray(SHORTS, differences, xi + 96)));
                 }
             }
             dot += TernaryLanes.sum(acc0.add(acc1).add(acc2.add(acc3)));

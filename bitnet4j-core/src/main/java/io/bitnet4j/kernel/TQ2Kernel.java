@@ -45,7 +45,7 @@ final class TQ2Kernel implements FileLayoutTernaryKernel {
         boolean perBlock = x.type() == ActivationType.Q8_K;
         FourRowBlocks scratch = FourRowBlocks.forBlocks(blocks);
         int quarter = (rowEnd - rowStart) / 4;
-        short[] differences = TernaryLanes.differences(x.wide(), 0, x.tokens() * k, false);
+        short[] differences = TernaryLanes.differences(x, false);
         for (int t = 0; t < x.tokens(); t++) {
             for (int i = 0; i < quarter; i++) {
                 int r = rowStart + i;

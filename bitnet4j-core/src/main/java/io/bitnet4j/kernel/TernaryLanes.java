@@ -5,6 +5,7 @@ import static io.bitnet4j.kernel.Simd.MASK_BYTES;
 import static io.bitnet4j.kernel.Simd.SHORTS;
 import static io.bitnet4j.kernel.Simd.SHORT_LANES;
 
+import io.bitnet4j.tensor.Activations;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
@@ -26,8 +27,8 @@ final class TernaryLanes {
     /** Columns a 16-bit accumulator takes without overflow: 128 groups of 32 × 2·127. */
     static final int CHUNK_COLUMNS = 4096;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Per thread, {@link #differences}' copy of the activations, grown to the longest batch of rows seen. */
-    private static final ThreadLocal<short[]> DIFFERENCES = ThreadLocal.withInitial(() -> new short[0]);
+    /** Per thread, the last {@link #differences}, grown to the longest batch of rows seen. */
+    private static final ThreadLocal<Differences> DIFFERENCES = ThreadLocal.withInitial(Differences::new);
 
     private TernaryLanes() {
     }
@@ -55,30 +56,48 @@ final class TernaryLanes {
      * j's. The identity holds modulo 2^16, where the 16-bit products and sums wrap, so a lane ends exactly where the
      * masked codes' sum would. With {@code highFirst} (I2_S: code j in bits 7−2j) {@code d_j = q_j − 4·q_(j+1)} and
      * {@code d_3 = q_3}; otherwise (TQ2_0: code j in bits 2j) {@code d_0 = q_0} and {@code d_j = q_j − 4·q_(j−1)}.
-     * Returns this thread's copy: {@code n} values for the activations from {@code q[xOff]} on (whole 128-column
-     * blocks). A plain loop, which C2 vectorizes itself: Vector API code that C2 compiles badly in a process runs
-     * boxed there.
+     * Returns this thread's copy for every token of {@code x} (rows of whole 128-column blocks), made again only when
+     * the rows change. A plain loop, which C2 vectorizes itself: Vector API code that C2 compiles badly in a process
+     * runs boxed there.
      */
-    static short[] differences(short[] q, int xOff, int n, boolean highFirst) {
-        short[] d = DIFFERENCES.get();
-        if (d.length < n) {
-            d = new short[n];
-            DIFFERENCES.set(d);
+    static short[] differences(Activations x, boolean highFirst) {
+        Differences d = DIFFERENCES.get();
+        if (d.generation != x.generation() || d.highFirst != highFirst) {
+            int n = x.tokens() * x.length();
+            if (d.values.length < n) {
+                d.values = new short[n];
+            }
+            fill(x.wide(), n, highFirst, d.values);
+            d.generation = x.generation();
+            d.highFirst = highFirst;
         }
+        return d.values;
+    }
+
+    private static void fill(short[] q, int n, boolean highFirst, short[] d) {
         for (int block = 0; block + 128 <= n; block += 128) {
             if (highFirst) {
                 for (int i = block; i < block + 96; i++) {
-                    d[i] = (short) (q[xOff + i] - 4 * q[xOff + i + 32]);
+                    d[i] = (short) (q[i] - 4 * q[i + 32]);
                 }
-                System.arraycopy(q, xOff + block + 96, d, block + 96, 32);
+                System.arraycopy(q, block + 96, d, block + 96, 32);
             } else {
-                System.arraycopy(q, xOff + block, d, block, 32);
+                System.arraycopy(q, block, d, block, 32);
                 for (int i = block + 32; i < block + 128; i++) {
-                    d[i] = (short) (q[xOff + i] - 4 * q[xOff + i - 32]);
+                    d[i] = (short) (q[i] - 4 * q[i - 32]);
                 }
             }
         }
-        return d;
+    }
+
+    /**
+     * One thread's differences and the rows they were made from: the matrices that read the same activations (q, k
+     * and v; gate and up) make them once.
+     */
+    private static final class Differences {
+        private short[] values = new short[0];
+        private long generation = -1;
+        private boolean highFirst;
     }
 
     /**
