@@ -5,6 +5,7 @@ import static io.bitnet4j.kernel.Simd.INTS;
 
 import io.bitnet4j.tensor.Activations;
 import io.bitnet4j.tensor.WeightMatrix;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -96,7 +97,7 @@ final class F16Kernel implements MatMulKernel {
         long rowBytes = 2L * k;
         float[] xs = x.values();
         Scratch scratch = SCRATCH.get();
-        float[] rebiased = patched ? null : scratch.rebiased(xs, x.tokens() * k);
+        MemorySegment rebiased = patched ? null : scratch.rebiased(xs, x.tokens() * k);
         for (int t = 0; t < x.tokens(); t++) {
             int xOff = t * k;
             int quarter = patched ? 0 : (rowEnd - rowStart) / 4;
@@ -116,23 +117,23 @@ final class F16Kernel implements MatMulKernel {
     private static final class Scratch {
         /** The accumulators of {@link #dotFourRows}, stored for their lane sums. */
         final float[] lanes = new float[4 * LANES];
-        private float[] rebiased = new float[0];
+        private MemorySegment rebiased = MemorySegment.NULL;
 
         /**
          * The activations times 2^112: a weight widened without its rebiasing multiplication times them gives the
          * same real product, so each fused multiply-add rounds exactly as with the multiplication. Exact and finite,
          * since F16-rounded activations are below 2^16 in magnitude.
          */
-        float[] rebiased(float[] x, int n) {
-            if (rebiased.length < n) {
-                rebiased = new float[n];
+        MemorySegment rebiased(float[] x, int n) {
+            if (rebiased.byteSize() < 4L * n) {
+                rebiased = Arena.ofAuto().allocate(4L * n, 64);
             }
             int i = 0;
             for (; i + LANES <= n; i += LANES) {
-                FloatVector.fromArray(FLOATS, x, i).mul(TWO_POW_112).intoArray(rebiased, i);
+                FloatVector.fromArray(FLOATS, x, i).mul(TWO_POW_112).intoMemorySegment(rebiased, 4L * i, LE);
             }
             for (; i < n; i++) {
-                rebiased[i] = x[i] * TWO_POW_112;
+                rebiased.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i, x[i] * TWO_POW_112);
             }
             return rebiased;
         }
@@ -160,7 +161,7 @@ final class F16Kernel implements MatMulKernel {
      * activations times 2^112) carries instead. Four rows rather than two: one fused multiply-add chain per row
      * waits on its latency, and with two chains the kernel ran at 34 GB/s from cache.
      */
-    private static void dotFourRows(MemorySegment data, long base, long stride, float[] rebiased, float[] x,
+    private static void dotFourRows(MemorySegment data, long base, long stride, MemorySegment rebiased, float[] x,
                                     int xOff, int k, float[] out, int outOff, int outStride, float[] lanes) {
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
@@ -168,7 +169,7 @@ final class F16Kernel implements MatMulKernel {
         FloatVector a3 = a0;
         int i = 0;
         for (; i + LANES <= k; i += LANES) {
-            FloatVector xv = FloatVector.fromArray(FLOATS, rebiased, xOff + i);
+            FloatVector xv = FloatVector.fromMemorySegment(FLOATS, rebiased, 4L * (xOff + i), LE);
             long off = base + 2L * i;
             a0 = widenUnscaled(data, off).fma(xv, a0);
             a1 = widenUnscaled(data, off + stride).fma(xv, a1);

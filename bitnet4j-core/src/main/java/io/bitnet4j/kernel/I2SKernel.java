@@ -8,6 +8,7 @@ import io.bitnet4j.tensor.Activations;
 import io.bitnet4j.tensor.I2SFormat;
 import io.bitnet4j.tensor.WeightMatrix;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -27,6 +28,7 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class I2SKernel implements FileLayoutTernaryKernel {
     static final I2SKernel INSTANCE = new I2SKernel();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private I2SKernel() {
     }
@@ -43,7 +45,7 @@ final class I2SKernel implements FileLayoutTernaryKernel {
             TernaryLookupKernel.multiplyI2SFileLayout(w, x, out, rowStart, rowEnd);
             return;
         }
-        short[] differences = TernaryLanes.differences(x, true);
+        MemorySegment differences = TernaryLanes.differences(x, true);
         for (int t = 0; t < tokens; t++) {
             int xOff = t * k;
             float actScale = x.scales()[t];
@@ -67,8 +69,8 @@ final class I2SKernel implements FileLayoutTernaryKernel {
      * The codes are shifted out of their bytes but not masked ({@link TernaryLanes#differences}): the same
      * result with four masks fewer per row and 128 columns.
      */
-    private static void dotFourRows(MemorySegment data, long base, long stride, short[] differences, int xOff, int k,
-                                    float[] out, int outOff, int outStride, float actSum, float actScale,
+    private static void dotFourRows(MemorySegment data, long base, long stride, MemorySegment differences, int xOff,
+                                    int k, float[] out, int outOff, int outStride, float actSum, float actScale,
                                     float weightScale) {
         int d0 = 0;
         int d1 = 0;
@@ -88,7 +90,8 @@ final class I2SKernel implements FileLayoutTernaryKernel {
                     ShortVector w2 = TernaryLanes.widen(data, off + 2 * stride);
                     ShortVector w3 = TernaryLanes.widen(data, off + 3 * stride);
                     for (int j = 0; j < 4; j++) {
-                        ShortVector xv = ShortVector.fromArray(SHORTS, differences, xOff + col + 32 * j + p);
+                        ShortVector xv = ShortVector.fromMemorySegment(SHORTS, differences,
+                                2L * (xOff + col + 32 * j + p), LE);
                         ShortVector shift = ShortVector.broadcast(SHORTS, (short) (6 - 2 * j));
                         a0 = a0.add(TernaryLanes.shifted(w0, shift).mul(xv));
                         a1 = a1.add(TernaryLanes.shifted(w1, shift).mul(xv));
@@ -117,7 +120,7 @@ final class I2SKernel implements FileLayoutTernaryKernel {
     }
 
     /** Σ c·q of one row whose bytes start at {@code base}, its codes unmasked against the activations' differences. */
-    private static int dotOneRow(MemorySegment data, long base, short[] differences, int xOff, int k) {
+    private static int dotOneRow(MemorySegment data, long base, MemorySegment differences, int xOff, int k) {
         int dot = 0;
         for (int chunk = 0; chunk < k; chunk += TernaryLanes.CHUNK_COLUMNS) {
             int end = Math.min(k, chunk + TernaryLanes.CHUNK_COLUMNS);
@@ -130,12 +133,12 @@ final class I2SKernel implements FileLayoutTernaryKernel {
                     ShortVector w = TernaryLanes.widen(data, base + col / 4 + p);
                     int xi = xOff + col + p;
                     acc0 = acc0.add(w.lanewise(VectorOperators.LSHR, 6)
-                            .mul(ShortVector.fromArray(SHORTS, differences, xi)));
+                            .mul(ShortVector.fromMemorySegment(SHORTS, differences, 2L * xi, LE)));
                     acc1 = acc1.add(w.lanewise(VectorOperators.LSHR, 4)
-                            .mul(ShortVector.fromArray(SHORTS, differences, xi + 32)));
+                            .mul(ShortVector.fromMemorySegment(SHORTS, differences, 2L * (xi + 32), LE)));
                     acc2 = acc2.add(w.lanewise(VectorOperators.LSHR, 2)
-                            .mul(ShortVector.fromArray(SHORTS, differences, xi + 64)));
-                    acc3 = acc3.add(w.mul(ShortVector.fromArray(SHORTS, differences, xi + 96)));
+                            .mul(ShortVector.fromMemorySegment(SHORTS, differences, 2L * (xi + 64), LE)));
+                    acc3 = acc3.add(w.mul(ShortVector.fromMemorySegment(SHORTS, differences, 2L * (xi + 96), LE)));
                 }
             }
             dot += TernaryLanes.sum(acc0.add(acc1).add(acc2.add(acc3)));

@@ -9,6 +9,7 @@ import io.bitnet4j.tensor.Activations;
 import io.bitnet4j.tensor.Layouts;
 import io.bitnet4j.tensor.WeightMatrix;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -27,6 +28,7 @@ import jdk.incubator.vector.VectorOperators;
 final class TQ2Kernel implements FileLayoutTernaryKernel {
     static final TQ2Kernel INSTANCE = new TQ2Kernel();
     private static final int BLOCK_BYTES = 66;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private TQ2Kernel() {
     }
@@ -45,7 +47,7 @@ final class TQ2Kernel implements FileLayoutTernaryKernel {
         boolean perBlock = x.type() == ActivationType.Q8_K;
         FourRowBlocks scratch = FourRowBlocks.forBlocks(blocks);
         int quarter = (rowEnd - rowStart) / 4;
-        short[] differences = TernaryLanes.differences(x, false);
+        MemorySegment differences = TernaryLanes.differences(x, false);
         for (int t = 0; t < x.tokens(); t++) {
             for (int i = 0; i < quarter; i++) {
                 int r = rowStart + i;
@@ -63,8 +65,8 @@ final class TQ2Kernel implements FileLayoutTernaryKernel {
      * The block vectors and scales of four rows whose bytes start at {@code base}, {@code stride} bytes apart, into
      * {@code scratch}; a stride of 0 computes one row (four times, for the few rows left over).
      */
-    private static void fourRows(MemorySegment data, long base, long stride, short[] differences, int t, int blocks,
-                                 FourRowBlocks scratch) {
+    private static void fourRows(MemorySegment data, long base, long stride, MemorySegment differences, int t,
+                                 int blocks, FourRowBlocks scratch) {
         int[] pairSums = scratch.pairSums;
         IntVector by16 = IntVector.broadcast(INTS, 16);
         float[] scales = scratch.scales;
@@ -88,7 +90,7 @@ final class TQ2Kernel implements FileLayoutTernaryKernel {
                     ShortVector w3 = TernaryLanes.widen(data, off + 3 * stride);
                     int xi = xOff + 256 * b + 128 * half + p;
                     for (int j = 0; j < 4; j++) {
-                        ShortVector xv = ShortVector.fromArray(SHORTS, differences, xi + 32 * j);
+                        ShortVector xv = ShortVector.fromMemorySegment(SHORTS, differences, 2L * (xi + 32 * j), LE);
                         ShortVector shift = ShortVector.broadcast(SHORTS, (short) (2 * j));
                         a0 = a0.add(TernaryLanes.shifted(w0, shift).mul(xv));
                         a1 = a1.add(TernaryLanes.shifted(w1, shift).mul(xv));

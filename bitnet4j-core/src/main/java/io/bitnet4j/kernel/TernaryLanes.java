@@ -57,21 +57,21 @@ final class TernaryLanes {
      * masked codes' sum would. With {@code highFirst} (I2_S: code j in bits 7−2j) {@code d_j = q_j − 4·q_(j+1)} and
      * {@code d_3 = q_3}; otherwise (TQ2_0: code j in bits 2j) {@code d_0 = q_0} and {@code d_j = q_j − 4·q_(j−1)}.
      * Returns this thread's copy for every token of {@code x} (rows of whole 128-column blocks), made again only when
-     * the rows change. A plain loop, which C2 vectorizes itself: Vector API code that C2 compiles badly in a process
-     * runs boxed there.
+     * the rows change, as 16-bit lanes in native memory on a cache-line boundary ({@link AlignedShorts} says why).
+     * A plain loop, which C2 vectorizes itself: Vector API code that C2 compiles badly in a process runs boxed there.
      */
-    static short[] differences(Activations x, boolean highFirst) {
+    static MemorySegment differences(Activations x, boolean highFirst) {
         Differences d = DIFFERENCES.get();
-        if (d.generation != x.generation() || d.highFirst != highFirst) {
-            int n = x.tokens() * x.length();
+        long key = 2 * x.generation() + (highFirst ? 1 : 0);
+        int n = x.tokens() * x.length();
+        if (d.key != key) {
             if (d.values.length < n) {
                 d.values = new short[n];
             }
             fill(x.wide(), n, highFirst, d.values);
-            d.generation = x.generation();
-            d.highFirst = highFirst;
+            d.key = key;
         }
-        return d.values;
+        return d.aligned.copy(d.values, n, key);
     }
 
     private static void fill(short[] q, int n, boolean highFirst, short[] d) {
@@ -96,8 +96,9 @@ final class TernaryLanes {
      */
     private static final class Differences {
         private short[] values = new short[0];
-        private long generation = -1;
-        private boolean highFirst;
+        /** Twice the generation of the activations, plus one for {@code highFirst}. */
+        private long key = -1;
+        private final AlignedShorts aligned = new AlignedShorts();
     }
 
     /**

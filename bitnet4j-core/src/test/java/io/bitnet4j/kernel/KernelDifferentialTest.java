@@ -338,6 +338,38 @@ class KernelDifferentialTest {
         }
     }
 
+    /**
+     * The kernels keep per-thread copies made from the activations (aligned 16-bit rows, differences) until the rows
+     * change: products on one thread, on rows the same preparer rewrites each round, must each see the new rows.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"Q6_K, Q8_K", "I2_S, I8_TOKEN", "TQ2_0, Q8_K"})
+    void kernelsSeeRowsRewrittenInTheSameActivations(GgmlType type, ActivationType activationType) {
+        SplittableRandom rng = new SplittableRandom(type.ordinal());
+        int cols = 512;
+        int rows = 8;
+        float[] values = new float[rows * cols];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (rng.nextInt(3) - 1) * 0.25f;
+        }
+        WeightMatrix w = matrix(type, values, cols, rows, rng);
+        ActivationPreparer preparer = new ActivationPreparer(1, KernelSelector.fastest(), null);
+        try (WorkerPool pool = new WorkerPool(1)) {
+            MatMul fastest = new MatMul(pool, KernelSelector.fastest());
+            for (int round = 0; round < 3; round++) {
+                float[] x = new float[cols];
+                for (int i = 0; i < cols; i++) {
+                    x[i] = (float) rng.nextGaussian();
+                }
+                Activations a = preparer.prepare(x, cols, 1, activationType);
+                float[] expected = multiply(w, a, KernelSelector.scalar(), 1);
+                float[] actual = new float[rows];
+                fastest.multiply(w, a, actual);
+                assertThat(actual).as("%s, round %d", type, round).containsExactly(expected);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource({"F16", "F32", "Q8_0"})
     void floatKernelsAgreeWithTheReferenceWithinRounding(GgmlType type) {
