@@ -7,6 +7,7 @@ import io.bitnet4j.tensor.Activations;
 import io.bitnet4j.tensor.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -122,18 +123,16 @@ final class F16Kernel implements MatMulKernel {
         /**
          * The activations times 2^112: a weight widened without its rebiasing multiplication times them gives the
          * same real product, so each fused multiply-add rounds exactly as with the multiplication. Exact and finite,
-         * since F16-rounded activations are below 2^16 in magnitude.
+         * since F16-rounded activations are below 2^16 in magnitude. Kept in native memory on a cache-line boundary
+         * ({@link AlignedShorts} says why), and filled by a plain loop: a vector loop that runs once per token was
+         * sometimes left uncompiled with its vectors boxed (12 KB per token).
          */
         MemorySegment rebiased(float[] x, int n) {
             if (rebiased.byteSize() < 4L * n) {
                 rebiased = Arena.ofAuto().allocate(4L * n, 64);
             }
-            int i = 0;
-            for (; i + LANES <= n; i += LANES) {
-                FloatVector.fromArray(FLOATS, x, i).mul(TWO_POW_112).intoMemorySegment(rebiased, 4L * i, LE);
-            }
-            for (; i < n; i++) {
-                rebiased.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i, x[i] * TWO_POW_112);
+            for (int i = 0; i < n; i++) {
+                rebiased.setAtIndex(ValueLayout.JAVA_FLOAT, i, x[i] * TWO_POW_112);
             }
             return rebiased;
         }
