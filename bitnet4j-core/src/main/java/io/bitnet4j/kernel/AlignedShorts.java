@@ -18,8 +18,7 @@ final class AlignedShorts {
 
     /**
      * {@code values[0 .. count)} at the start of this holder's segment, copied unless {@code generation} is the
-     * last call's. Copied by a loop: {@code MemorySegment.copy} from the array made a heap segment per call that C2
-     * did not always remove (12 KB per token in TQ2_0 decoding).
+     * last call's.
      */
     MemorySegment copy(short[] values, int count, long generation) {
         if (generation != this.generation) {
