@@ -57,6 +57,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "generation lengths to test (default: ${DEFAULT-VALUE}; 0 = none)")
     List<Integer> generations;
 
+    @Option(names = {"-d", "--n-depth"}, paramLabel = "N,..", split = ",", defaultValue = "0",
+            description = "tokens already in the KV cache when a test starts (default: ${DEFAULT-VALUE}); filled once "
+                    + "per depth and thread count, untimed")
+    List<Integer> depths;
+
     @Option(names = {"-r", "--repetitions"}, paramLabel = "N", defaultValue = "5", description = "default: ${DEFAULT-VALUE}")
     int repetitions;
 
@@ -74,13 +79,17 @@ final class BenchCommand implements Callable<Integer> {
     /** Bytes allocated inside the timed sections of the current test. */
     private long timedAllocation;
 
-    private record Row(String test, int threads, double mean, double sd, double[] samples, long bytesPerToken) {
+    private record Row(String test, int depth, int threads, double mean, double sd, double[] samples,
+                       long bytesPerToken) {
     }
 
     @Override
     public Integer call() throws IOException {
         if (repetitions < 1) {
             throw BitnetException.usage("-r must be at least 1");
+        }
+        if (depths.stream().anyMatch(d -> d < 0)) {
+            throw BitnetException.usage("-d must not be negative, got " + depths);
         }
         if (!format.equals("md") && !format.equals("json")) {
             throw BitnetException.usage("-o must be md or json, got '" + format + "'");
@@ -91,22 +100,27 @@ final class BenchCommand implements Callable<Integer> {
                 ? List.of(Runtime.getRuntime().availableProcessors()) : modelOptions.threadCounts();
         int maxPrompt = prompts.stream().mapToInt(Integer::intValue).max().orElse(0);
         int maxGen = generations.stream().mapToInt(Integer::intValue).max().orElse(0);
+        int maxDepth = depths.stream().mapToInt(Integer::intValue).max().orElse(0);
         List<Row> rows = new ArrayList<>();
         try (Model model = Model.load(path, modelOptions.loadOptions())) {
-            int context = Math.max(maxPrompt, maxGen) + 1;
+            int context = Math.addExact(Math.max(maxPrompt, maxGen), maxDepth) + 1;
             for (int n : threads) {
                 InferenceOptions options = modelOptions.inferenceOptions(n).withContextLength(context)
                         .withBatchSize(Math.max(1, Math.min(modelOptions.batchSize == 32 ? 512 : modelOptions.batchSize,
-                                Math.max(1, maxPrompt))));
+                                Math.max(1, Math.max(maxPrompt, maxDepth)))));
                 try (CpuForwardPass pass = new CpuForwardPass(model, options)) {
-                    for (int p : prompts) {
-                        if (p > 0) {
-                            rows.add(measure("pp" + p, n, p, () -> prompt(pass, model, p)));
+                    for (int d : depths) {
+                        KvCache cache = filledCache(pass, model, d, context);
+                        String at = d == 0 ? "" : " @ d" + d;
+                        for (int p : prompts) {
+                            if (p > 0) {
+                                rows.add(measure("pp" + p + at, d, n, p, () -> prompt(pass, model, cache, d, p)));
+                            }
                         }
-                    }
-                    for (int g : generations) {
-                        if (g > 0) {
-                            rows.add(measure("tg" + g, n, g, () -> generate(pass, model, g)));
+                        for (int g : generations) {
+                            if (g > 0) {
+                                rows.add(measure("tg" + g + at, d, n, g, () -> generate(pass, model, cache, d, g)));
+                            }
                         }
                     }
                 }
@@ -125,7 +139,7 @@ final class BenchCommand implements Callable<Integer> {
         double tokensPerSecond();
     }
 
-    private Row measure(String test, int threads, int tokens, Run run) {
+    private Row measure(String test, int depth, int threads, int tokens, Run run) {
         run.tokensPerSecond();
         double[] samples = new double[repetitions];
         timedAllocation = 0;
@@ -143,31 +157,42 @@ final class BenchCommand implements Callable<Integer> {
             var += (s - mean) * (s - mean);
         }
         double sd = samples.length > 1 ? Math.sqrt(var / (samples.length - 1)) : 0;
-        return new Row(test, threads, mean, sd, samples, bytesPerToken);
+        return new Row(test, depth, threads, mean, sd, samples, bytesPerToken);
     }
 
-    private double prompt(CpuForwardPass pass, Model model, int n) {
+    /**
+     * A cache holding {@code depth} random tokens' keys and values, as llama-bench's {@code -d} leaves before each
+     * test. Every test writes only positions from {@code depth} on, so one filling serves all of them.
+     */
+    private static KvCache filledCache(CpuForwardPass pass, Model model, int depth, int context) {
+        KvCache cache = pass.newCache(context);
+        if (depth > 0) {
+            pass.forward(cache, randomTokens(depth, model.config().vocabSize(), 31L * depth + 3), 0, depth, 0,
+                    new float[model.config().vocabSize()], false);
+        }
+        return cache;
+    }
+
+    private double prompt(CpuForwardPass pass, Model model, KvCache cache, int depth, int n) {
         int vocab = model.config().vocabSize();
         int[] tokens = randomTokens(n, vocab, n);
-        KvCache cache = pass.newCache(n + 1);
         float[] logits = new float[allLogits ? n * vocab : vocab];
         long allocated = ALLOCATION.getTotalThreadAllocatedBytes();
         long start = System.nanoTime();
-        pass.forward(cache, tokens, 0, n, 0, logits, allLogits);
+        pass.forward(cache, tokens, 0, n, depth, logits, allLogits);
         long elapsed = System.nanoTime() - start;
         timedAllocation += ALLOCATION.getTotalThreadAllocatedBytes() - allocated;
         return n * 1e9 / elapsed;
     }
 
-    private double generate(CpuForwardPass pass, Model model, int n) {
+    private double generate(CpuForwardPass pass, Model model, KvCache cache, int depth, int n) {
         int vocab = model.config().vocabSize();
         int[] tokens = randomTokens(n, vocab, 7 * n + 1);
-        KvCache cache = pass.newCache(n + 1);
         float[] logits = new float[vocab];
         long allocated = ALLOCATION.getTotalThreadAllocatedBytes();
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            pass.forward(cache, tokens, i, 1, i, logits, false);
+            pass.forward(cache, tokens, i, 1, depth + i, logits, false);
         }
         long elapsed = System.nanoTime() - start;
         timedAllocation += ALLOCATION.getTotalThreadAllocatedBytes() - allocated;
@@ -192,13 +217,14 @@ final class BenchCommand implements Callable<Integer> {
         String params = count >= 1_000_000_000L ? String.format(Locale.ROOT, "%.2f B", count / 1e9)
                 : count >= 1_000_000L ? String.format(Locale.ROOT, "%.2f M", count / 1e6)
                 : String.format(Locale.ROOT, "%.2f K", count / 1e3);
-        out.printf("| %-32s | %10s | %8s | %-22s | %7s | %6s | %16s |%n", "model", "size", "params", "format", "threads",
-                "test", "t/s");
-        out.printf("| %-32s | %10s | %8s | %-22s | %7s | %6s | %16s |%n", "-".repeat(32), "-".repeat(10), "-".repeat(8),
-                "-".repeat(22), "-".repeat(7), "-".repeat(6), "-".repeat(16));
+        int testWidth = Math.max(6, rows.stream().mapToInt(r -> r.test().length()).max().orElse(0));
+        String line = "| %-32s | %10s | %8s | %-22s | %7s | %" + testWidth + "s | %16s |%n";
+        out.printf(line, "model", "size", "params", "format", "threads", "test", "t/s");
+        out.printf(line, "-".repeat(32), "-".repeat(10), "-".repeat(8), "-".repeat(22), "-".repeat(7),
+                "-".repeat(testWidth), "-".repeat(16));
         for (Row r : rows) {
-            out.printf(Locale.ROOT, "| %-32s | %10s | %8s | %-22s | %7d | %6s | %16s |%n", name, size, params,
-                    formatName(model), r.threads(), r.test(), String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.sd()));
+            out.printf(Locale.ROOT, line, name, size, params, formatName(model), r.threads(), r.test(),
+                    String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.sd()));
         }
         out.println();
         for (Row r : rows) {
@@ -238,6 +264,7 @@ final class BenchCommand implements Callable<Integer> {
             n.put("format", formatName(model));
             n.put("threads", r.threads());
             n.put("test", r.test());
+            n.put("n_depth", r.depth());
             n.put("avg_ts", r.mean());
             n.put("stddev_ts", r.sd());
             n.putPOJO("samples_ts", r.samples());

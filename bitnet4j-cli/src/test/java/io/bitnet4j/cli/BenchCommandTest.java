@@ -75,6 +75,21 @@ class BenchCommandTest {
         assertThat(q6k.out()).contains("| I2_S + F16, head Q6_K ");
     }
 
+    /** {@code -d} as llama-bench's: each test starts with that many tokens in the cache, and says so in its name. */
+    @Test
+    void depthNamesEachTestAndRunsItAfterThatManyTokens() throws IOException {
+        JsonNode rows = new ObjectMapper().readTree(Cli.run("bench", "-m", model, "-p", "4", "-n", "2", "-d", "0,40",
+                "-r", "1", "-t", "1", "-o", "json").succeeds().out());
+        List<String> seen = new ArrayList<>();
+        for (JsonNode row : rows) {
+            seen.add(row.get("test").asText() + "/" + row.get("n_depth").asInt());
+        }
+        assertThat(seen).containsExactly("pp4/0", "tg2/0", "pp4 @ d40/40", "tg2 @ d40/40");
+        assertThat(Cli.run("bench", "-m", model, "-p", "0", "-n", "2", "-d", "8", "-r", "1", "-t", "1").succeeds()
+                .out()).contains("| tg2 @ d8 |");
+        Cli.run("bench", "-m", model, "-d", "-1").failsWithOneLine(2, "-d must not be negative");
+    }
+
     @Test
     void badRepetitionsOrFormatIsAUsageError() {
         Cli.run("bench", "-m", model, "-r", "0").failsWithOneLine(2, "-r must be at least 1");
