@@ -77,8 +77,8 @@ public class AttentionBenchmark {
         float scale = 1f / (float) Math.sqrt(HEAD_DIM);
         int kvOff = 2 * HEAD_DIM;
         if (heads.equals("four")) {
-            kernel.fourHeadsF16(q, 0, cache.keysF16(0), cache.valuesF16(0), kvOff, KV_HEADS * HEAD_DIM,
-                    cache.paddedCapacity(), length, HEAD_DIM, scale, scratch, out, 0);
+            kernel.groupsF16(q, 0, cache.keysF16(0), cache.valuesF16(0), 4 * kvOff / HEAD_DIM, 4, KV_HEADS * HEAD_DIM,
+                    cache.paddedCapacity(), length, HEAD_DIM, 1, scale, scratch, out, 0);
         } else {
             for (int h = 0; h < 4; h++) {
                 kernel.headF16(q, h * HEAD_DIM, cache.keysF16(0), cache.valuesF16(0), kvOff, KV_HEADS * HEAD_DIM,

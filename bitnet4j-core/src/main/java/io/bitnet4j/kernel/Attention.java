@@ -34,16 +34,25 @@ public final class Attention {
         final float[] query;
         final float[] lanes = new float[LANES];
         final float[][] accumulators = new float[4][LANES];
-        /** The F16-rounded queries of four heads of a group, one after the other. */
-        final float[] groupQueries;
-        /** A score array like {@link #scores} for each of four heads. */
-        final float[][] groupScores;
+        private final int headDim;
+        /** The F16-rounded queries of the heads of one or more groups of four, one after the other. */
+        float[] groupQueries;
+        /** A score array like {@link #scores} for each of those heads. */
+        float[][] groupScores;
 
         public Scratch(int context, int headDim) {
             this.scores = new float[context + POSITION_PAD + LANES];
             this.query = new float[headDim];
-            this.groupQueries = new float[4 * headDim];
-            this.groupScores = new float[4][scores.length];
+            this.headDim = headDim;
+            reserveGroups(1);
+        }
+
+        /** Room for the heads of {@code groups} groups of four (grown once, on first use). */
+        void reserveGroups(int groups) {
+            if (groupScores == null || groupScores.length < 4 * groups) {
+                groupQueries = new float[4 * groups * headDim];
+                groupScores = new float[4 * groups][scores.length];
+            }
         }
     }
 

@@ -9,12 +9,15 @@ public interface AttentionKernel {
                  int headDim, float scale, Attention.Scratch s, float[] out, int outOff);
 
     /**
-     * {@link #headF16} for four query heads that share one cache head: their queries and outputs lie one after the
-     * other from {@code qOff} and {@code outOff}.
+     * {@link #headF16} for the {@code 4·groups} query heads from {@code firstHead} on, head h reading cache head
+     * {@code h / groupSize} (a multiple of 4): their queries and outputs lie one after the other from {@code qOff}
+     * and {@code outOff}.
      */
-    default void fourHeadsF16(float[] q, int qOff, short[] k, short[] v, int kvOff, int rowStride, int valueStride,
-                              int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
-        for (int h = 0; h < 4; h++) {
+    default void groupsF16(float[] q, int qOff, short[] k, short[] v, int firstHead, int groupSize, int rowStride,
+                           int valueStride, int length, int headDim, int groups, float scale, Attention.Scratch s,
+                           float[] out, int outOff) {
+        for (int h = 0; h < 4 * groups; h++) {
+            int kvOff = (firstHead + h) / groupSize * headDim;
             headF16(q, qOff + h * headDim, k, v, kvOff, rowStride, valueStride, length, headDim, scale, s, out,
                     outOff + h * headDim);
         }
@@ -45,11 +48,11 @@ public interface AttentionKernel {
         }
 
         @Override
-        public void fourHeadsF16(float[] q, int qOff, short[] k, short[] v, int kvOff, int rowStride,
-                                 int valueStride, int length, int headDim, float scale, Attention.Scratch s,
-                                 float[] out, int outOff) {
-            VectorAttention.fourHeadsF16(q, qOff, k, v, kvOff, rowStride, valueStride, length, headDim, scale, s,
-                    out, outOff);
+        public void groupsF16(float[] q, int qOff, short[] k, short[] v, int firstHead, int groupSize,
+                              int rowStride, int valueStride, int length, int headDim, int groups, float scale,
+                              Attention.Scratch s, float[] out, int outOff) {
+            VectorAttention.groupsF16(q, qOff, k, v, firstHead, groupSize, rowStride, valueStride, length, headDim,
+                    groups, scale, s, out, outOff);
         }
 
         @Override

@@ -49,9 +49,14 @@ class AttentionDifferentialTest {
         }
     }
 
+    /**
+     * Groups of four query heads (one to three groups at once, four or eight heads per cache head, from any group on)
+     * against single heads of the reference: the same bits, although the scores go position by position across the
+     * groups.
+     */
     @ParameterizedTest(name = "head dim {0}")
     @ValueSource(ints = {64, 80, 128, 8})
-    void fourHeadsOfAGroupEqualFourSingleHeadsOfTheReference(int headDim) {
+    void groupsOfFourHeadsEqualSingleHeadsOfTheReference(int headDim) {
         assumeTrue(VectorAttention.SUPPORTED, "vector attention needs 16 float lanes (AVX-512); this machine has "
                 + Simd.FLOATS.length());
         SplittableRandom rng = new SplittableRandom(31L * headDim);
@@ -66,19 +71,25 @@ class AttentionDifferentialTest {
             for (int pos = 0; pos < capacity; pos++) {
                 cache.store(0, pos, gaussian(rng, kvDim, 2), 0, gaussian(rng, kvDim, 1), 0);
             }
-            float[] q = gaussian(rng, 4 * headDim + 3, 3);
-            int kvOff = headDim * rng.nextInt(kvHeads);
+            int groupSize = 4 * (1 + rng.nextInt(2));
+            int groupsInAll = kvHeads * groupSize / 4;
+            int firstGroup = rng.nextInt(groupsInAll);
+            int groups = 1 + rng.nextInt(Math.min(3, groupsInAll - firstGroup));
+            int heads = 4 * groups;
+            float[] q = gaussian(rng, heads * headDim + 3, 3);
             float scale = 1f / (float) Math.sqrt(headDim);
-            float[] expected = new float[4 * headDim + 2];
-            float[] actual = new float[4 * headDim + 2];
+            float[] expected = new float[heads * headDim + 2];
+            float[] actual = new float[heads * headDim + 2];
             Attention.Scratch s = new Attention.Scratch(capacity, headDim);
-            for (int h = 0; h < 4; h++) {
+            for (int h = 0; h < heads; h++) {
+                int kvOff = (4 * firstGroup + h) / groupSize * headDim;
                 Attention.headF16(q, 3 + h * headDim, cache.keysF16(0), cache.valuesF16(0), kvOff, kvDim,
                         cache.paddedCapacity(), length, headDim, scale, s, expected, 2 + h * headDim);
             }
-            VectorAttention.fourHeadsF16(q, 3, cache.keysF16(0), cache.valuesF16(0), kvOff, kvDim,
-                    cache.paddedCapacity(), length, headDim, scale, s, actual, 2);
-            assertThat(actual).as("length %d", length).containsExactly(expected);
+            VectorAttention.groupsF16(q, 3, cache.keysF16(0), cache.valuesF16(0), 4 * firstGroup, groupSize, kvDim,
+                    cache.paddedCapacity(), length, headDim, groups, scale, s, actual, 2);
+            assertThat(actual).as("length %d, %d groups from group %d, %d heads per cache head", length, groups,
+                    firstGroup, groupSize).containsExactly(expected);
         }
     }
 
