@@ -161,8 +161,8 @@ final class VectorAttention {
     }
 
     /**
-     * {@link #valuesF16} for four heads' probabilities {@code p[first + h]}: each value row's blocks are widened once and
-     * multiplied into the four heads' accumulators, whose lane trees run at once as in {@link #fourScores} (written
+     * {@link #valuesF16} for four heads' probabilities {@code p[first + h]}: each value row's blocks are widened
+     * once and multiplied into the four heads' accumulators, whose lane trees run at once as in {@link #fourScores} (written
      * out in both: a vector passed to a call C2 does not inline is boxed, and these methods are past its inlining
      * budget; one method for both, called per key and per value row with the sums through memory, took 4.4 instead of
      * 3.1 µs at 64 positions in {@code AttentionBenchmark}), then the remaining elements are added in double, head by
