@@ -86,8 +86,9 @@ final class VectorAttention {
 
     /**
      * {@code p[p0 + h][j] = dotF16(key, query of head h)} for four heads, whose F16-rounded queries lie one after
-     * the other in {@code query} from {@code q0}: the blocked sums as {@link #blockedF16} (its widening inline, for the same reason),
-     * the four lane trees at once ({@link FloatLanes#HIGH_EIGHT}), then the remaining elements in double.
+     * the other in {@code query} from {@code q0}: the blocked sums as {@link #blockedF16} (its widening inline, for
+     * the same reason), the four lane trees at once ({@link FloatLanes#HIGH_EIGHT}), then the remaining elements in
+     * double.
      */
     private static void fourScores(short[] k, int kOff, float[] query, int q0, int headDim, float[][] p, int p0,
                                    int j) {
@@ -161,8 +162,8 @@ final class VectorAttention {
     }
 
     /**
-     * {@link #valuesF16} for four heads' probabilities {@code p[first + h]}: each value row's blocks are widened
-     * once and multiplied into the four heads' accumulators, whose lane trees run at once as in {@link #fourScores} (written
+     * {@link #valuesF16} for four heads' probabilities {@code p[first + h]}: each value row's blocks are widened once
+     * and multiplied into the four heads' accumulators, whose lane trees run at once as in {@link #fourScores} (written
      * out in both: a vector passed to a call C2 does not inline is boxed, and these methods are past its inlining
      * budget; one method for both, called per key and per value row with the sums through memory, took 4.4 instead of
      * 3.1 µs at 64 positions in {@code AttentionBenchmark}), then the remaining elements are added in double, head by
