@@ -105,7 +105,7 @@ final class F16Kernel implements MatMulKernel {
             for (int i = 0; i < quarter; i++) {
                 int r = rowStart + i;
                 dotFourRows(data, r * rowBytes, quarter * rowBytes, rebiased, xs, xOff, k, out, t * rows + r,
-                        quarter, scratch.lanes);
+                        quarter);
             }
             for (int r = rowStart + 4 * quarter; r < rowEnd; r++) {
                 out[t * rows + r] = patched ? dotPatched(data, r * rowBytes, xs, xOff, k)
@@ -116,8 +116,6 @@ final class F16Kernel implements MatMulKernel {
 
     /** Per-thread buffers, so that a product allocates nothing. */
     private static final class Scratch {
-        /** The accumulators of {@link #dotFourRows}, stored for their lane sums. */
-        final float[] lanes = new float[4 * LANES];
         private MemorySegment rebiased = MemorySegment.NULL;
 
         /**
@@ -158,10 +156,13 @@ final class F16Kernel implements MatMulKernel {
      * Four finite rows {@code stride} bytes apart (one from each quarter of a thread's rows), into
      * {@code out[o + i·step]}. Weights are widened without the rebiasing multiplication, which {@code rebiased} (the
      * activations times 2^112) carries instead. Four rows rather than two: one fused multiply-add chain per row
-     * waits on its latency, and with two chains the kernel ran at 34 GB/s from cache.
+     * waits on its latency, and with two chains the kernel ran at 34 GB/s from cache. The four lane sums run as
+     * four trees at once in vector registers ({@link FloatLanes#UPPER_HALF}; the same bits as one sum at a time):
+     * stored and summed lane by lane they took 81 against 74 µs for 256 rows from L2, 2.14 against 1.98 ms for
+     * 6,912 rows from L3 (JMH, Intel Xeon), and generation on the 2B I2_S file ran 1-2 % faster.
      */
     private static void dotFourRows(MemorySegment data, long base, long stride, MemorySegment rebiased, float[] x,
-                                    int xOff, int k, float[] out, int outOff, int outStride, float[] lanes) {
+                                    int xOff, int k, float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -175,14 +176,23 @@ final class F16Kernel implements MatMulKernel {
             a2 = widenUnscaled(data, off + 2 * stride).fma(xv, a2);
             a3 = widenUnscaled(data, off + 3 * stride).fma(xv, a3);
         }
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, LANES);
-        a2.intoArray(lanes, 2 * LANES);
-        a3.intoArray(lanes, 3 * LANES);
-        float s0 = FloatLanes.sum(lanes, 0);
-        float s1 = FloatLanes.sum(lanes, LANES);
-        float s2 = FloatLanes.sum(lanes, 2 * LANES);
-        float s3 = FloatLanes.sum(lanes, 3 * LANES);
+        FloatVector a01 = a0.add(a0.rearrange(FloatLanes.SWAP_HALF))
+                .blend(a1.add(a1.rearrange(FloatLanes.SWAP_HALF)), FloatLanes.UPPER_HALF);
+        FloatVector a23 = a2.add(a2.rearrange(FloatLanes.SWAP_HALF))
+                .blend(a3.add(a3.rearrange(FloatLanes.SWAP_HALF)), FloatLanes.UPPER_HALF);
+        a01 = a01.add(a01.rearrange(FloatLanes.SWAP_QUARTER));
+        a23 = a23.add(a23.rearrange(FloatLanes.SWAP_QUARTER));
+        FloatVector all = a01.blend(a23, FloatLanes.UPPER_QUARTERS);
+        if (LANES > 8) {
+            all = all.add(all.rearrange(FloatLanes.SWAP_2));
+        }
+        if (LANES > 4) {
+            all = all.add(all.rearrange(FloatLanes.SWAP_1));
+        }
+        float s0 = all.lane(0);
+        float s1 = all.lane(FloatLanes.SECOND_SUM);
+        float s2 = all.lane(FloatLanes.THIRD_SUM);
+        float s3 = all.lane(FloatLanes.FOURTH_SUM);
         for (; i < k; i++) {
             float xi = x[xOff + i];
             s0 += half(data, base + 2L * i) * xi;

@@ -17,36 +17,44 @@ final class FloatLanes {
     static final VectorShuffle<Float> SWAP_4 = swap(4);
     static final VectorShuffle<Float> SWAP_2 = swap(2);
     static final VectorShuffle<Float> SWAP_1 = swap(1);
+    /** Lane i exchanged with lane i ^ L/2, for four lane trees at once ({@link #UPPER_HALF}). */
+    static final VectorShuffle<Float> SWAP_HALF = swap(LANES / 2);
+    /** Lane i exchanged with lane i ^ L/4, for four lane trees at once ({@link #UPPER_HALF}). */
+    static final VectorShuffle<Float> SWAP_QUARTER = swap(LANES / 4);
     /**
-     * Lanes 8-15 (of 16), for four lane trees at once: after each vector's first halving ({@link #SWAP_8}), one
-     * vector takes lanes 0-7 of the first and lanes 8-15 of the second, whose halves were added the other way round
-     * (lane i+8 plus lane i: the same bits); after the second halving, lanes 4-7 and 12-15 ({@link #HIGH_FOURS}) of
-     * a second such pair join them, and two more halvings leave the four sums in lanes 0, 8, 4 and 12.
+     * The upper half of the lanes, for four lane trees at once: after each vector's first halving
+     * ({@link #SWAP_HALF}), one vector takes the lower half of the first and the upper half of the second, whose
+     * halves were added the other way round (lane i+L/2 plus lane i: the same bits); after the second halving
+     * ({@link #SWAP_QUARTER}), the upper quarter of each half ({@link #UPPER_QUARTERS}) of a second such pair joins
+     * them, and the remaining halvings leave the four sums in lanes 0, {@link #SECOND_SUM}, {@link #THIRD_SUM} and
+     * {@link #FOURTH_SUM}.
+     * The F16 and attention kernels write these steps out: C2 does not always inline a helper that takes or returns
+     * vectors, and then allocates them.
      */
-    static final VectorMask<Float> HIGH_EIGHT = VectorMask.fromLong(FLOATS, 0xFF00L);
-    /** Lanes 4-7 and 12-15 (of 16). */
-    static final VectorMask<Float> HIGH_FOURS = VectorMask.fromLong(FLOATS, 0xF0F0L);
+    static final VectorMask<Float> UPPER_HALF = VectorMask.fromLong(FLOATS, ((1L << LANES) - 1) & -(1L << (LANES / 2)));
+    /** The upper quarter of each half of the lanes: lane i where {@code i & L/4} is set. */
+    static final VectorMask<Float> UPPER_QUARTERS = VectorMask.fromValues(FLOATS, upperQuarters());
+    /** Where four lane trees at once leave the second vector's sum (the first's is in lane 0). */
+    static final int SECOND_SUM = LANES / 2;
+    /** Where four lane trees at once leave the third vector's sum. */
+    static final int THIRD_SUM = LANES / 4;
+    /** Where four lane trees at once leave the fourth vector's sum. */
+    static final int FOURTH_SUM = LANES / 2 + LANES / 4;
 
     private FloatLanes() {
+    }
+
+    private static boolean[] upperQuarters() {
+        boolean[] upper = new boolean[LANES];
+        for (int i = 0; i < LANES; i++) {
+            upper[i] = (i & LANES / 4) != 0;
+        }
+        return upper;
     }
 
     /** Lane i exchanged with lane i ^ distance (identity where the vector is too short). */
     private static VectorShuffle<Float> swap(int distance) {
         return VectorShuffle.fromOp(FLOATS, lane -> distance < LANES ? lane ^ distance : lane);
-    }
-
-    /**
-     * The same sum of the {@code LANES} floats at {@code lanes[from]} (a vector stored there), in the same order: for
-     * kernels whose vectors would otherwise stay live across several inlined sums, which past C2's inlining budget
-     * turns into heap-allocated vectors.
-     */
-    static float sum(float[] lanes, int from) {
-        for (int distance = LANES / 2; distance >= 1; distance /= 2) {
-            for (int i = from; i < from + distance; i++) {
-                lanes[i] += lanes[i + distance];
-            }
-        }
-        return lanes[from];
     }
 
     static float sum(FloatVector v) {

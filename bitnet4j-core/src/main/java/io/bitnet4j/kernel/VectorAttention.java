@@ -87,7 +87,7 @@ final class VectorAttention {
     /**
      * {@code p[p0 + h][j] = dotF16(key, query of head h)} for four heads, whose F16-rounded queries lie one after
      * the other in {@code query} from {@code q0}: the blocked sums as {@link #blockedF16} (its widening inline, for
-     * the same reason), the four lane trees at once ({@link FloatLanes#HIGH_EIGHT}), then the remaining elements in
+     * the same reason), the four lane trees at once ({@link FloatLanes#UPPER_HALF}), then the remaining elements in
      * double.
      */
     private static void fourScores(short[] k, int kOff, float[] query, int q0, int headDim, float[][] p, int p0,
@@ -135,13 +135,13 @@ final class VectorAttention {
         FloatVector b = a10.add(a12).add(a11.add(a13));
         FloatVector c = a20.add(a22).add(a21.add(a23));
         FloatVector e = a30.add(a32).add(a31.add(a33));
-        FloatVector ab = a.add(a.rearrange(FloatLanes.SWAP_8)).blend(b.add(b.rearrange(FloatLanes.SWAP_8)),
-                FloatLanes.HIGH_EIGHT);
-        FloatVector ce = c.add(c.rearrange(FloatLanes.SWAP_8)).blend(e.add(e.rearrange(FloatLanes.SWAP_8)),
-                FloatLanes.HIGH_EIGHT);
-        ab = ab.add(ab.rearrange(FloatLanes.SWAP_4));
-        ce = ce.add(ce.rearrange(FloatLanes.SWAP_4));
-        FloatVector all = ab.blend(ce, FloatLanes.HIGH_FOURS);
+        FloatVector ab = a.add(a.rearrange(FloatLanes.SWAP_HALF)).blend(b.add(b.rearrange(FloatLanes.SWAP_HALF)),
+                FloatLanes.UPPER_HALF);
+        FloatVector ce = c.add(c.rearrange(FloatLanes.SWAP_HALF)).blend(e.add(e.rearrange(FloatLanes.SWAP_HALF)),
+                FloatLanes.UPPER_HALF);
+        ab = ab.add(ab.rearrange(FloatLanes.SWAP_QUARTER));
+        ce = ce.add(ce.rearrange(FloatLanes.SWAP_QUARTER));
+        FloatVector all = ab.blend(ce, FloatLanes.UPPER_QUARTERS);
         all = all.add(all.rearrange(FloatLanes.SWAP_2));
         all = all.add(all.rearrange(FloatLanes.SWAP_1));
         double s0 = blocked == 0 ? 0f : all.lane(0);
@@ -242,13 +242,13 @@ final class VectorAttention {
                 FloatVector b = a10.add(a12).add(a11.add(a13));
                 FloatVector c = a20.add(a22).add(a21.add(a23));
                 FloatVector e = a30.add(a32).add(a31.add(a33));
-                FloatVector ab = a.add(a.rearrange(FloatLanes.SWAP_8)).blend(b.add(b.rearrange(FloatLanes.SWAP_8)),
-                        FloatLanes.HIGH_EIGHT);
-                FloatVector ce = c.add(c.rearrange(FloatLanes.SWAP_8)).blend(e.add(e.rearrange(FloatLanes.SWAP_8)),
-                        FloatLanes.HIGH_EIGHT);
-                ab = ab.add(ab.rearrange(FloatLanes.SWAP_4));
-                ce = ce.add(ce.rearrange(FloatLanes.SWAP_4));
-                FloatVector all = ab.blend(ce, FloatLanes.HIGH_FOURS);
+                FloatVector ab = a.add(a.rearrange(FloatLanes.SWAP_HALF)).blend(b.add(b.rearrange(FloatLanes.SWAP_HALF)),
+                        FloatLanes.UPPER_HALF);
+                FloatVector ce = c.add(c.rearrange(FloatLanes.SWAP_HALF)).blend(e.add(e.rearrange(FloatLanes.SWAP_HALF)),
+                        FloatLanes.UPPER_HALF);
+                ab = ab.add(ab.rearrange(FloatLanes.SWAP_QUARTER));
+                ce = ce.add(ce.rearrange(FloatLanes.SWAP_QUARTER));
+                FloatVector all = ab.blend(ce, FloatLanes.UPPER_QUARTERS);
                 all = all.add(all.rearrange(FloatLanes.SWAP_2));
                 all = all.add(all.rearrange(FloatLanes.SWAP_1));
                 double sXA = blocked == 0 ? 0f : all.lane(0);
