@@ -27,8 +27,8 @@ import jdk.incubator.vector.VectorSpecies;
  * columns {@code 32n + m}, bytes 32..47 columns {@code 160 + 16n + m}, bytes 48..51 columns {@code 240 + 4n + m}.
  * The last 20 bytes are read as one run: per token, their activations are laid out once so that digit n of run
  * byte j meets its column's activation at {@code [(5·block + n)·32 + j]} (zero where no column is, so digit 4 of the
- * four-digit bytes counts for nothing). Generation takes four rows from the quarters of the thread's rows, as
- * {@link TQ2Kernel} does, and {@link FourRowBlocks} finishes them exactly as the scalar reference; each block's
+ * four-digit bytes counts for nothing). Generation takes four rows at a time from {@link #STREAMS} parts of the
+ * thread's rows, as {@link TQ2Kernel} does, and {@link FourRowBlocks} finishes them exactly as the scalar reference; each block's
  * digits go through the four rows one after another (a loop doing the four together grew past C2's inlining node
  * limit and ran with its vectors boxed). The one-row kernel this replaces, with a reduction and a scalar tail per
  * block, ran at 9 G weights/s from L3 and decoded the 2B-4T file at 4 tokens/s on one thread. Prompts of at least
@@ -37,6 +37,12 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class TQ1Kernel implements FileLayoutTernaryKernel {
     static final TQ1Kernel INSTANCE = new TQ1Kernel();
+    /**
+     * Row streams a thread's share is read in, as in {@link I2SKernel}: generation on the 2B TQ1_0 file, five
+     * alternating rounds (Intel Xeon, 2026-11-27), 16 streams 5.54-5.72 / 9.81-10.91 tok/s on 1 / 2 threads against 4
+     * streams' 5.48-5.53 / 10.23-10.54.
+     */
+    private static final int STREAMS = 16;
     private static final int BLOCK_BYTES = 54;
     /** A TQ2_0 block, as {@link #toTQ2} writes it. */
     static final int TQ2_BLOCK_BYTES = 66;
@@ -93,16 +99,24 @@ final class TQ1Kernel implements FileLayoutTernaryKernel {
         short[] run = grown(RUN_ACTIVATIONS, blocks * 5 * RUN_COLUMNS);
         short[] first = grown(FIRST_ACTIVATIONS, blocks * 256);
         short[] rowVectors = grown(ROW_VECTORS, blocks * 4 * SHORT_LANES);
-        int quarter = (rowEnd - rowStart) / 4;
+        int part = (rowEnd - rowStart) / STREAMS;
+        int rest = rowStart + STREAMS * part;
+        int quarter = (rowEnd - rest) / 4;
         for (int t = 0; t < x.tokens(); t++) {
             arrangeRun(x.wide(), t * blocks * 256, blocks, run);
             arrangeFirst(x.wide(), t * blocks * 256, blocks, first);
+            for (int i = 0; i < part; i++) {
+                for (int r = rowStart + i; r < rest; r += 4 * part) {
+                    fourRows(data, r * rowBytes, part * rowBytes, first, run, blocks, rowVectors, scratch);
+                    scratch.finish(blocks, perBlock, x, t, out, t * rows + r, part);
+                }
+            }
             for (int i = 0; i < quarter; i++) {
-                int r = rowStart + i;
+                int r = rest + i;
                 fourRows(data, r * rowBytes, quarter * rowBytes, first, run, blocks, rowVectors, scratch);
                 scratch.finish(blocks, perBlock, x, t, out, t * rows + r, quarter);
             }
-            for (int r = rowStart + 4 * quarter; r < rowEnd; r++) {
+            for (int r = rest + 4 * quarter; r < rowEnd; r++) {
                 fourRows(data, r * rowBytes, 0, first, run, blocks, rowVectors, scratch);
                 scratch.finish(blocks, perBlock, x, t, out, t * rows + r, 0);
             }
