@@ -20,16 +20,16 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q6_K (210-byte blocks of 256: {@code ql[128] qh[64] scales[16] d}) times Q8_K activations, one row at a time
- * ({@link #STREAMS} says in which order). A half-block's 6-bit codes come out of 32 bytes of {@code ql}, 32 more
- * and 32 of {@code qh} as four vectors of 32 16-bit lanes (elements l, l+32, l+64, l+96 of the half); each is
- * multiplied with the activations in 16-bit lanes (|w·q| ≤ 32·128). Two permutes add, for two products at once, the two elements of each sub-block that share a lane
- * mod 8, still in 16 bits; the sums are then widened by shifts and multiply-added with their sub-blocks' scales in
- * float lanes, which hold these integers exactly ({@link #laneSums}). The float part follows {@code Q6_KFormat.dot}
- * operation for operation, so results equal the reference's bit for bit. Shifts take their counts from vectors
- * (with a scalar count C2 moves it into a vector register before every shift). The activations are read from
- * {@link AlignedShorts}: from the heap array, the pairing kernel ran slower than the one it replaced once the head
- * came from memory (29.4 against 23.3 ms for the 128256-row head), and that is why earlier attempts at it were
- * dropped. Needs 32 16-bit lanes.
+ * ({@link #STREAMS} says in which order). A half-block's 6-bit codes come out of 32 bytes of {@code ql}, 32 more and 32
+ * of {@code qh} as four vectors of 32 16-bit lanes (elements l, l+32, l+64, l+96 of the half); each is multiplied with
+ * the activations in 16-bit lanes (|w·q| ≤ 32·128). Two permutes add, for two products at once, the two elements of
+ * each sub-block that share a lane mod 8, still in 16 bits; the sums are then widened by shifts and multiply-added with
+ * their sub-blocks' scales in float lanes, which hold these integers exactly ({@link #laneSums}). The float part
+ * follows {@code Q6_KFormat.dot} operation for operation, so results equal the reference's bit for bit. Shifts take
+ * their counts from vectors (with a scalar count C2 moves it into a vector register before every shift). The
+ * activations are read from {@link AlignedShorts}: from the heap array, the pairing kernel ran slower than the one it
+ * replaced once the head came from memory (29.4 against 23.3 ms for the 128256-row head), and that is why earlier
+ * attempts at it were dropped. Needs 32 16-bit lanes.
  */
 final class Q6KKernel implements MatMulKernel {
     static final Q6KKernel INSTANCE = new Q6KKernel();
