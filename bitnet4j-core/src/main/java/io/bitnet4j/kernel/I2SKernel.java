@@ -14,31 +14,21 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * I2_S (I2S-128 layout, as in the file) times per-token int8 activations. In a 128-column block, byte g of a row
- * holds the codes of columns g, g+32, g+64, g+96 in bits 7-6, 5-4, 3-2, 1-0; so the 32 columns
- * {@code 32j .. 32j+31} take their codes from bits {@code 7-2j .. 6-2j} of the block's 32 bytes. The result is the
- * integer {@code Σ c·q} of the scalar reference, converted exactly as {@link I2SFormat#dot} does.
+ * I2_S (I2S-128 layout, as in the file) times per-token int8 activations. In a 128-column block, byte g of a row holds
+ * the codes of columns g, g+32, g+64, g+96 in bits 7-6, 5-4, 3-2, 1-0; so the 32 columns {@code 32j .. 32j+31} take
+ * their codes from bits {@code 7-2j .. 6-2j} of the block's 32 bytes. The result is the integer {@code Σ c·q} of the
+ * scalar reference, converted exactly as {@link I2SFormat#dot} does.
  *
- * <p>Each token computes four rows at a time, one part of the thread's rows apart ({@link #STREAMS} parts, so as
- * many straight streams, which the hardware prefetcher follows), sharing each activation load. Prompts of a few
- * tokens go the same way, token after token: since the codes went unmasked this ran faster than two tokens at a time
- * through one row, each code multiplied with both tokens' activations (JMH, 6912×2560 from L3, four tokens: 842 µs
- * that way, 656 this way).
- * From {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens on, where 512-bit vectors allow, they go to
- * {@link TernaryLookupKernel} instead.
+ * <p>Each token computes four rows at a time, one part of the thread's rows apart ({@link #ROW_STREAMS} parts, so as
+ * many straight streams, which the hardware prefetcher follows), sharing each activation load. Prompts of a few tokens
+ * go the same way, token after token: since the codes went unmasked this ran faster than two tokens at a time through
+ * one row, each code multiplied with both tokens' activations (JMH, 6912×2560 from L3, four tokens: 842 µs that way,
+ * 656 this way). From {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens on, where 512-bit vectors allow,
+ * they go to {@link TernaryLookupKernel} instead.
  */
 final class I2SKernel implements FileLayoutTernaryKernel {
     static final I2SKernel INSTANCE = new I2SKernel();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /**
-     * Row streams a thread's share is read in: its rows split into this many parts, four of them at a time per call
-     * of {@link #dotFourRows}. From memory the kernel is limited by how many cache lines are in flight, and more
-     * streams give the hardware prefetcher more to run ahead on: generation on the 2B I2_S file, five alternating
-     * rounds (Intel Xeon, 2026-11-27), 16 streams 9.33-9.65 / 17.68-18.85 tok/s on 1 / 2 threads against 4 streams'
-     * 9.04-9.23 / 17.21-17.54; 8 streams gave 9.13-9.33 / 17.68, 32 9.22-9.86 / 17.20-18.42. A copy of the kernel
-     * reading 768 MB (outside the repository) multiplied 44.8-46.1 G weights/s with 16 against 35.0-43.3 with 4.
-     */
-    private static final int STREAMS = 16;
 
     private I2SKernel() {
     }
@@ -60,14 +50,14 @@ final class I2SKernel implements FileLayoutTernaryKernel {
             int xOff = t * k;
             float actScale = x.scales()[t];
             float actSum = x.sums()[t];
-            int part = (rowEnd - rowStart) / STREAMS;
+            int part = (rowEnd - rowStart) / ROW_STREAMS;
             for (int i = 0; i < part; i++) {
-                for (int first = rowStart + i; first < rowStart + STREAMS * part; first += 4 * part) {
+                for (int first = rowStart + i; first < rowStart + ROW_STREAMS * part; first += 4 * part) {
                     dotFourRows(data, first * rowBytes, part * rowBytes, differences, xOff, k, out, t * rows + first,
                             part, actSum, actScale, weightScale);
                 }
             }
-            int rest = rowStart + STREAMS * part;
+            int rest = rowStart + ROW_STREAMS * part;
             int quarter = (rowEnd - rest) / 4;
             for (int i = 0; i < quarter; i++) {
                 int r = rest + i;
@@ -82,11 +72,11 @@ final class I2SKernel implements FileLayoutTernaryKernel {
     }
 
     /**
-     * Four rows whose bytes start at {@code base}, {@code stride} bytes apart (one part of the rows a thread
-     * computes apart, see {@link #STREAMS}): {@code out[outOff + i·outStride] = ((float) Σc·q − actSum) / actScale ·
-     * weightScale}.
-     * The codes are shifted out of their bytes but not masked ({@link TernaryLanes#differences}): the same
-     * result with four masks fewer per row and 128 columns.
+     * Four rows whose bytes start at {@code base}, {@code stride} bytes apart (one part of the rows a thread computes
+     * apart, see {@link #ROW_STREAMS}):
+     * {@code out[outOff + i·outStride] = ((float) Σc·q − actSum) / actScale · weightScale}. The codes are shifted out
+     * of their bytes but not masked ({@link TernaryLanes#differences}): the same result with four masks fewer per row
+     * and 128 columns.
      */
     private static void dotFourRows(MemorySegment data, long base, long stride, MemorySegment differences, int xOff,
                                     int k, float[] out, int outOff, int outStride, float actSum, float actScale,

@@ -20,15 +20,15 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q6_K (210-byte blocks of 256: {@code ql[128] qh[64] scales[16] d}) times Q8_K activations, one row at a time
- * ({@link #STREAMS} says in which order). A half-block's 6-bit codes come out of 32 bytes of {@code ql}, 32 more and 32
- * of {@code qh} as four vectors of 32 16-bit lanes (elements l, l+32, l+64, l+96 of the half); each is multiplied with
- * the activations in 16-bit lanes (|w·q| ≤ 32·128). Two permutes add, for two products at once, the two elements of
- * each sub-block that share a lane mod 8, still in 16 bits; the sums are then widened by shifts and multiply-added with
- * their sub-blocks' scales in float lanes, which hold these integers exactly ({@link #laneSums}). The float part
- * follows {@code Q6_KFormat.dot} operation for operation, so results equal the reference's bit for bit. Shifts take
- * their counts from vectors (with a scalar count C2 moves it into a vector register before every shift). The
- * activations are read from {@link AlignedShorts}: from the heap array, the pairing kernel ran slower than the one it
- * replaced once the head came from memory (29.4 against 23.3 ms for the 128256-row head), and that is why earlier
+ * ({@link #ROW_STREAMS} says in which order). A half-block's 6-bit codes come out of 32 bytes of {@code ql}, 32 more
+ * and 32 of {@code qh} as four vectors of 32 16-bit lanes (elements l, l+32, l+64, l+96 of the half); each is
+ * multiplied with the activations in 16-bit lanes (|w·q| ≤ 32·128). Two permutes add, for two products at once, the two
+ * elements of each sub-block that share a lane mod 8, still in 16 bits; the sums are then widened by shifts and
+ * multiply-added with their sub-blocks' scales in float lanes, which hold these integers exactly ({@link #laneSums}).
+ * The float part follows {@code Q6_KFormat.dot} operation for operation, so results equal the reference's bit for bit.
+ * Shifts take their counts from vectors (with a scalar count C2 moves it into a vector register before every shift).
+ * The activations are read from {@link AlignedShorts}: from the heap array, the pairing kernel ran slower than the one
+ * it replaced once the head came from memory (29.4 against 23.3 ms for the 128256-row head), and that is why earlier
  * attempts at it were dropped. Needs 32 16-bit lanes.
  */
 final class Q6KKernel implements MatMulKernel {
@@ -36,13 +36,6 @@ final class Q6KKernel implements MatMulKernel {
     /** Whether this machine runs the kernel: it needs 512-bit vectors. */
     static final boolean SUPPORTED = Simd.BITS == 512;
 
-    /**
-     * Row streams a thread's share is read in: its rows split into this many parts, taken one row of each part
-     * after another, for the hardware prefetcher (see {@link I2SKernel}). Generation on bitnet.cpp's Q6_K-embedding
-     * file, three alternating rounds (Intel Xeon, 2026-11-27): 9.94-10.28 / 18.86-18.98 tok/s on 1 / 2 threads
-     * against 9.81-9.98 / 17.92-19.23 row after row.
-     */
-    private static final int STREAMS = 16;
     private static final int BLOCK_BYTES = 210;
     private static final int QH = 128;
     private static final int SCALES = 192;
@@ -80,9 +73,9 @@ final class Q6KKernel implements MatMulKernel {
         float[] sums = SUMS.get();
         MemorySegment q = ACTIVATIONS.get().copy(x.wide(), x.tokens() * k, x.generation());
         for (int t = 0; t < x.tokens(); t++) {
-            int part = (rowEnd - rowStart) / STREAMS;
+            int part = (rowEnd - rowStart) / ROW_STREAMS;
             for (int i = 0; i < rowEnd - rowStart; i++) {
-                int r = i < STREAMS * part ? rowStart + (i % STREAMS) * part + i / STREAMS : rowStart + i;
+                int r = i < ROW_STREAMS * part ? rowStart + (i % ROW_STREAMS) * part + i / ROW_STREAMS : rowStart + i;
                 laneSums(data, r * rowBytes, q, x, t, blocks, sums);
                 float sum = 0;
                 for (int l = 0; l < 8; l++) {

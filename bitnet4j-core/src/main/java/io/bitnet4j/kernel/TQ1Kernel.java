@@ -23,26 +23,20 @@ import jdk.incubator.vector.VectorSpecies;
  * times Q8_K or per-token int8 activations. Digit n of byte v is {@code ((v·3^n mod 256)·3) >> 8}; generation
  * multiplies {@code (v·3^(n+1)) >> 8} (two operations a digit) with activation differences instead, which gives the
  * same sums ({@link #firstBytes}; JMH, 6912 rows from L3: 610 -> 516 µs against taking the digits one after another,
- * {@code t = v·3}, digit {@code t >> 8}, next {@code v = t mod 256}); bytes 0..31 give
- * columns {@code 32n + m}, bytes 32..47 columns {@code 160 + 16n + m}, bytes 48..51 columns {@code 240 + 4n + m}.
- * The last 20 bytes are read as one run: per token, their activations are laid out once so that digit n of run
- * byte j meets its column's activation at {@code [(5·block + n)·32 + j]} (zero where no column is, so digit 4 of the
- * four-digit bytes counts for nothing). Generation takes four rows at a time from {@link #STREAMS} parts of the
- * thread's rows, as {@link TQ2Kernel} does, and {@link FourRowBlocks} finishes them exactly as the scalar reference; each block's
- * digits go through the four rows one after another (a loop doing the four together grew past C2's inlining node
- * limit and ran with its vectors boxed). The one-row kernel this replaces, with a reduction and a scalar tail per
- * block, ran at 9 G weights/s from L3 and decoded the 2B-4T file at 4 tokens/s on one thread. Prompts of at least
+ * {@code t = v·3}, digit {@code t >> 8}, next {@code v = t mod 256}); bytes 0..31 give columns {@code 32n + m}, bytes
+ * 32..47 columns {@code 160 + 16n + m}, bytes 48..51 columns {@code 240 + 4n + m}. The last 20 bytes are read as one
+ * run: per token, their activations are laid out once so that digit n of run byte j meets its column's activation at
+ * {@code [(5·block + n)·32 + j]} (zero where no column is, so digit 4 of the four-digit bytes counts for nothing).
+ * Generation takes four rows at a time from {@link #ROW_STREAMS} parts of the thread's rows, as {@link TQ2Kernel} does,
+ * and {@link FourRowBlocks} finishes them exactly as the scalar reference; each block's digits go through the four rows
+ * one after another (a loop doing the four together grew past C2's inlining node limit and ran with its vectors boxed).
+ * The one-row kernel this replaces, with a reduction and a scalar tail per block, ran at 9 G weights/s from L3 and
+ * decoded the 2B-4T file at 4 tokens/s on one thread. Prompts of at least
  * {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens go to {@link TernaryLookupKernel} where 512-bit
  * vectors allow, re-encoded as TQ2_0 by {@link #toTQ2} on the way.
  */
 final class TQ1Kernel implements FileLayoutTernaryKernel {
     static final TQ1Kernel INSTANCE = new TQ1Kernel();
-    /**
-     * Row streams a thread's share is read in, as in {@link I2SKernel}: generation on the 2B TQ1_0 file, five
-     * alternating rounds (Intel Xeon, 2026-11-27), 16 streams 5.54-5.72 / 9.81-10.91 tok/s on 1 / 2 threads against 4
-     * streams' 5.48-5.53 / 10.23-10.54.
-     */
-    private static final int STREAMS = 16;
     private static final int BLOCK_BYTES = 54;
     /** A TQ2_0 block, as {@link #toTQ2} writes it. */
     static final int TQ2_BLOCK_BYTES = 66;
@@ -99,8 +93,8 @@ final class TQ1Kernel implements FileLayoutTernaryKernel {
         short[] run = grown(RUN_ACTIVATIONS, blocks * 5 * RUN_COLUMNS);
         short[] first = grown(FIRST_ACTIVATIONS, blocks * 256);
         short[] rowVectors = grown(ROW_VECTORS, blocks * 4 * SHORT_LANES);
-        int part = (rowEnd - rowStart) / STREAMS;
-        int rest = rowStart + STREAMS * part;
+        int part = (rowEnd - rowStart) / ROW_STREAMS;
+        int rest = rowStart + ROW_STREAMS * part;
         int quarter = (rowEnd - rest) / 4;
         for (int t = 0; t < x.tokens(); t++) {
             arrangeRun(x.wide(), t * blocks * 256, blocks, run);

@@ -17,23 +17,17 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * TQ2_0 (66-byte blocks of 256: 64 bytes of codes, then the F16 scale d) times Q8_K or per-token int8 activations.
  * Column {@code 128c + 32l + m} of a block takes its code from bits {@code 2l+1 .. 2l} of byte {@code 32c + m}.
- * Generation computes four rows at a time, one part of the thread's rows apart ({@link #STREAMS} parts, so as many
- * straight streams for the prefetcher, sharing each activation load), each block's {@code Σ c·q} in 16-bit lanes (codes shifted out but not
- * masked, against {@link TernaryLanes#differences} of the activations), and {@link FourRowBlocks}
- * finishes them exactly as the scalar reference (the one-row kernel with a reduction per block that this replaces
- * ran at 37 G weights/s from L3, this one at 61, and at 69 since it does not mask the codes). Prompts of at least
+ * Generation computes four rows at a time, one part of the thread's rows apart ({@link #ROW_STREAMS} parts, so as many
+ * straight streams for the prefetcher, sharing each activation load), each block's {@code Σ c·q} in 16-bit lanes (codes
+ * shifted out but not masked, against {@link TernaryLanes#differences} of the activations), and {@link FourRowBlocks}
+ * finishes them exactly as the scalar reference (the one-row kernel with a reduction per block that this replaces ran
+ * at 37 G weights/s from L3, this one at 61, and at 69 since it does not mask the codes). Prompts of at least
  * {@value TernaryLookupKernel#MIN_TOKENS_FROM_FILE_LAYOUT} tokens go to {@link TernaryLookupKernel} where 512-bit
  * vectors allow.
  */
 final class TQ2Kernel implements FileLayoutTernaryKernel {
     static final TQ2Kernel INSTANCE = new TQ2Kernel();
     private static final int BLOCK_BYTES = 66;
-    /**
-     * Row streams a thread's share is read in, as in {@link I2SKernel}: generation on the 2B TQ2_0 file, three
-     * alternating rounds (Intel Xeon, 2026-11-27), 16 streams 7.43-7.73 / 13.91-14.20 tok/s on 1 / 2 threads against
-     * 4 streams' 7.07-7.41 / 13.26-13.79.
-     */
-    private static final int STREAMS = 16;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private TQ2Kernel() {
@@ -52,8 +46,8 @@ final class TQ2Kernel implements FileLayoutTernaryKernel {
         }
         boolean perBlock = x.type() == ActivationType.Q8_K;
         FourRowBlocks scratch = FourRowBlocks.forBlocks(blocks);
-        int part = (rowEnd - rowStart) / STREAMS;
-        int rest = rowStart + STREAMS * part;
+        int part = (rowEnd - rowStart) / ROW_STREAMS;
+        int rest = rowStart + ROW_STREAMS * part;
         int quarter = (rowEnd - rest) / 4;
         MemorySegment differences = TernaryLanes.differences(x, false);
         for (int t = 0; t < x.tokens(); t++) {
