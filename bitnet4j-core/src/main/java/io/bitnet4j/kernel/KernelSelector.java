@@ -46,7 +46,8 @@ public final class KernelSelector {
             return "scalar";
         }
         return "Vector API " + Simd.BITS + "-bit (" + Simd.SHORT_LANES + " x 16-bit lanes)"
-                + (TernaryLookupKernel.SUPPORTED ? ", ternary lookup tables for prompts" : "");
+                + (TernaryLookupKernel.SUPPORTED ? ", ternary lookup tables for prompts" : "")
+                + (Base3LookupKernel.SUPPORTED ? " (I2_S: base-3 byte permutes)" : "");
     }
 
     /**

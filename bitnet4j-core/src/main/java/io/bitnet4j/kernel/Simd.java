@@ -20,6 +20,11 @@ final class Simd {
     static final VectorSpecies<Float> FLOATS = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
     /** Lanes of {@link #SHORTS}: 32, 16 or 8. */
     static final int SHORT_LANES = SHORTS.length();
+    /**
+     * Whether a 64-byte permute of bytes is one instruction (AVX-512 VBMI, {@code vpermb}): from the CPU flags of
+     * /proc/cpuinfo; false where they cannot be read.
+     */
+    static final boolean BYTE_PERMUTES = cpuFlag("avx512vbmi");
 
     private Simd() {
     }
@@ -35,6 +40,16 @@ final class Simd {
             return Math.min(bits, preferred);
         }
         return preferred;
+    }
+
+    private static boolean cpuFlag(String flag) {
+        java.nio.file.Path cpuinfo = java.nio.file.Path.of("/proc/cpuinfo");
+        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(cpuinfo)) {
+            return lines.filter(line -> line.startsWith("flags"))
+                    .anyMatch(line -> java.util.Arrays.asList(line.split("\\s+")).contains(flag));
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return false;
+        }
     }
 
     /** Whether the CPU gives at least 128-bit vectors (else the kernels would be slower than scalar code). */

@@ -154,7 +154,11 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     @Override
     public void multiply(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
         Scratch s = SCRATCH.get();
-        if (w.format() == TQ2_0Format.ROWS_32 && x.tokens() == 1) {
+        if (base3(w) && x.tokens() >= MIN_TOKENS_FROM_FILE_LAYOUT) {
+            MemorySegment codes = s.base3Codes(Base3LookupKernel.encodedBytes(rowEnd - rowStart, w.cols()));
+            s.encodeBase3(w, rowStart, rowEnd, codes, 0);
+            s.multiplyBase3(codes, w, out, rowStart, rowEnd, x, 0, x.tokens());
+        } else if (w.format() == TQ2_0Format.ROWS_32 && x.tokens() == 1) {
             multiplyTQ2OneToken(w, x, out, rowStart, rowEnd, s);
         } else if (x.tokens() == 1) {
             multiplyOneToken(w.tensor().data(), w, x, out, rowStart, rowEnd, s);
@@ -171,13 +175,44 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     }
 
     @Override
+    public void reserve(WeightMatrix w, SharedWeights shared) {
+        if (base3(w)) {
+            shared.reserve(Base3LookupKernel.encodedBytes(w.rows(), w.cols()), 0);
+        }
+    }
+
+    @Override
+    public void prepareRows(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd) {
+        if (base3(w)) {
+            SCRATCH.get().encodeBase3(w, rowStart, rowEnd, shared.codes(), rowStart / ROWS);
+        }
+    }
+
+    @Override
     public void multiplyTokens(WeightMatrix[] ws, float[][] outs, SharedWeights[] shared, int count, Activations x,
                                int tokenStart, int tokenEnd) {
         Scratch s = SCRATCH.get();
+        if (base3(ws[0])) {
+            s.multiplyBase3(ws, outs, shared, count, x, tokenStart, tokenEnd);
+            return;
+        }
         for (int m = 0; m < count; m++) {
             s.targets[m].set(ws[m].tensor().data(), 0, I2SFormat.PASS_WORDS, ws[m], outs[m], 0, ws[m].rows(), null);
         }
         multiplyTargets(count, x, tokenStart, tokenEnd, chunkWords, s);
+    }
+
+    /**
+     * Whether prompts times {@code w} (I2_S repacked by this kernel for weights up to 1) go by
+     * {@link Base3LookupKernel}.
+     */
+    private boolean base3(WeightMatrix w) {
+        return Base3LookupKernel.SUPPORTED && this == WEIGHTS_UP_TO_ONE && w.format() == I2SFormat.I2S_128_ROWS_32;
+    }
+
+    /** Whether prompts times I2_S weights in the file's layout go by {@link Base3LookupKernel}. */
+    private static boolean base3FileLayout(WeightMatrix w) {
+        return Base3LookupKernel.SUPPORTED && w.tensor().type() == io.bitnet4j.gguf.GgmlType.I2_S;
     }
 
     /**
@@ -191,6 +226,10 @@ final class TernaryLookupKernel implements TokenSplitKernel {
 
     /** Room in {@code shared} for the transposed codes (and the block scales) of a matrix in a file's layout. */
     static void reserveFileLayout(WeightMatrix w, SharedWeights shared) {
+        if (base3FileLayout(w)) {
+            shared.reserve(Base3LookupKernel.encodedBytes(w.rows(), w.cols()), 0);
+            return;
+        }
         int blocks = (w.rows() + ROWS - 1) / ROWS;
         shared.reserve((long) blocks * (w.cols() / 8) * WORD_BYTES,
                 blockScaled(w) ? w.cols() / 256 * blocks * ROWS : 0);
@@ -211,6 +250,12 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         MemorySegment data = w.tensor().data();
         int words = w.cols() / 8;
         int totalBlocks = (w.rows() + ROWS - 1) / ROWS;
+        if (base3FileLayout(w)) {
+            if (s.encodeBase3(w, rowStart, rowEnd, shared.codes(), rowStart / ROWS)) {
+                shared.markWeightTwo();
+            }
+            return;
+        }
         if (w.tensor().type() == io.bitnet4j.gguf.GgmlType.TQ1_0) {
             s.transposeTQ1(data, w.cols(), rowStart, rowEnd, shared.codes(), rowStart / ROWS, shared.scales(),
                     totalBlocks);
@@ -236,6 +281,10 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     static void multiplyFileLayoutTokens(WeightMatrix[] ws, float[][] outs, SharedWeights[] shared, int count,
                                          Activations x, int tokenStart, int tokenEnd) {
         Scratch s = SCRATCH.get();
+        if (base3FileLayout(ws[0])) {
+            s.multiplyBase3(ws, outs, shared, count, x, tokenStart, tokenEnd);
+            return;
+        }
         boolean sawWeightTwo = false;
         for (int m = 0; m < count; m++) {
             WeightMatrix w = ws[m];
@@ -249,6 +298,13 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     /** Several tokens with weights in the file's I2S-128 layout: transposed into scratch, then looked up. */
     static void multiplyI2SFileLayout(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
         Scratch s = SCRATCH.get();
+        if (Base3LookupKernel.SUPPORTED) {
+            MemorySegment codes = s.base3Codes(Base3LookupKernel.encodedBytes(rowEnd - rowStart, w.cols()));
+            if (!s.encodeBase3(w, rowStart, rowEnd, codes, 0)) {
+                s.multiplyBase3(codes, w, out, rowStart, rowEnd, x, 0, x.tokens());
+                return;
+            }
+        }
         MemorySegment repacked = s.transpose(w.tensor().data(), Packing.I2S, w.cols() / 4, w.cols() / 8, rowStart,
                 rowEnd);
         s.targets[0].set(repacked, 0, w.cols() / 8, w, out, rowStart, rowEnd, null);
@@ -1004,6 +1060,114 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         private MemorySegment tq2Rows = MemorySegment.NULL;
         /** One block's rows, copied in order before they are transposed. */
         private MemorySegment blockRows = MemorySegment.NULL;
+        /** This thread's weights encoded for {@link Base3LookupKernel} (prompts split by rows). */
+        private MemorySegment base3Codes = MemorySegment.NULL;
+        private final Base3LookupKernel.Matrix[] base3Matrices = {
+            new Base3LookupKernel.Matrix(), new Base3LookupKernel.Matrix(), new Base3LookupKernel.Matrix()};
+        private Base3LookupKernel.Buffers base3Buffers;
+
+        MemorySegment base3Codes(long bytes) {
+            if (base3Codes.byteSize() < bytes) {
+                base3Codes = java.lang.foreign.Arena.ofAuto().allocate(bytes, 64);
+            }
+            return base3Codes;
+        }
+
+        private Base3LookupKernel.Buffers base3Buffers() {
+            if (base3Buffers == null) {
+                base3Buffers = new Base3LookupKernel.Buffers();
+            }
+            return base3Buffers;
+        }
+
+        /** Rows {@code [rowStart, rowEnd)} of I2_S weights, encoded in {@code codes}, times tokens of {@code x}. */
+        void multiplyBase3(MemorySegment codes, WeightMatrix w, float[] out, int rowStart, int rowEnd, Activations x,
+                           int tokenStart, int tokenEnd) {
+            base3Matrices[0].set(codes, w.rows(), rowStart, rowEnd, I2SFormat.scale(w.tensor()), out);
+            Base3LookupKernel.multiply(base3Matrices, 1, x, tokenStart, tokenEnd, base3Buffers());
+        }
+
+        /**
+         * Every row of the {@code count} I2_S matrices encoded in {@code shared} times tokens {@code [tokenStart,
+         * tokenEnd)} of {@code x}; where a thread met a code 3 while encoding, each matrix instead goes through this
+         * thread's own transposed copy and the 128-column lookup.
+         */
+        void multiplyBase3(WeightMatrix[] ws, float[][] outs, SharedWeights[] shared, int count, Activations x,
+                           int tokenStart, int tokenEnd) {
+            boolean sawWeightTwo = false;
+            for (int m = 0; m < count; m++) {
+                sawWeightTwo |= shared[m].sawWeightTwo();
+                base3Matrices[m].set(shared[m].codes(), ws[m].rows(), 0, ws[m].rows(),
+                        I2SFormat.scale(ws[m].tensor()), outs[m]);
+            }
+            if (!sawWeightTwo) {
+                Base3LookupKernel.multiply(base3Matrices, count, x, tokenStart, tokenEnd, base3Buffers());
+                return;
+            }
+            for (int m = 0; m < count; m++) {
+                WeightMatrix w = ws[m];
+                MemorySegment own = transpose(w.tensor().data(), Packing.I2S, w.cols() / 4, w.cols() / 8, 0,
+                        w.rows());
+                targets[0].set(own, 0, w.cols() / 8, w, outs[m], 0, w.rows(), null);
+                multiplyTargets(1, x, tokenStart, tokenEnd, chunkWords(), this);
+            }
+        }
+
+        /**
+         * Rows {@code [rowStart, rowEnd)} of I2_S weights (the file's layout, or {@link I2SFormat#I2S_128_ROWS_32})
+         * encoded for {@link Base3LookupKernel} into {@code into}, the range's first block as block
+         * {@code intoBlock}, padded with zero weights. Returns whether the file's layout held a code 3 (a weight
+         * of 2), which the encoding cannot hold: {@code into} is then unusable.
+         */
+        boolean encodeBase3(WeightMatrix w, int rowStart, int rowEnd, MemorySegment into, int intoBlock) {
+            MemorySegment data = w.tensor().data();
+            int words = w.cols() / 8;
+            int chunks = Base3LookupKernel.chunks(w.cols());
+            boolean interleaved = w.format() == I2SFormat.I2S_128_ROWS_32;
+            long rowBytes = w.cols() / 4;
+            long threes = 0;
+            for (int first = rowStart; first < rowEnd; first += ROWS) {
+                int valid = Math.min(ROWS, rowEnd - first);
+                int block = intoBlock + (first - rowStart) / ROWS;
+                MemorySegment rows = interleaved ? data : blockRows(data, first * rowBytes, valid * rowBytes);
+                for (int chunk = 0; chunk < chunks; chunk++) {
+                    int m0 = chunk * Base3LookupKernel.CHUNK_WORDS;
+                    if (interleaved) {
+                        interleavedTile(data, first / ROWS, m0, words, w.rows());
+                    } else if (m0 + ROWS <= words) {
+                        threes |= transposedTile(rows, Packing.I2S, rowBytes, m0, valid);
+                    } else {
+                        for (int i = 0; i < ROWS; i++) {
+                            for (int lane = 0; lane < ROWS; lane++) {
+                                short word = m0 + i < words && lane < valid
+                                        ? rows.get(Layouts.SHORT, lane * rowBytes + Packing.I2S.wordByte(m0 + i))
+                                        : ZERO_WEIGHTS;
+                                int bits = word & 0xffff;
+                                threes |= bits & (bits >>> 1);
+                                tile[i * ROWS + lane] = word;
+                            }
+                        }
+                    }
+                    Base3LookupKernel.encodeChunk(tile, into, Base3LookupKernel.chunkByte(block, chunk, chunks));
+                }
+            }
+            return (threes & 0x5555555555555555L) != 0;
+        }
+
+        /**
+         * Words {@code [m0, m0+32)} of row block {@code block} of weights in {@link I2SFormat#I2S_128_ROWS_32} into
+         * {@link #tile} (word i of lane r at {@code 32·i + r}), zero weights past the row's end.
+         */
+        private void interleavedTile(MemorySegment data, int block, int m0, int words, int rows) {
+            for (int i = 0; i < ROWS; i++) {
+                if (m0 + i < words) {
+                    MemorySegment.copy(data, wordByte(block, m0 + i, words, rows, I2SFormat.PASS_WORDS),
+                            tileSegment, 2L * i * ROWS, WORD_BYTES);
+                } else {
+                    java.util.Arrays.fill(tile, i * ROWS, (i + 1) * ROWS, ZERO_WEIGHTS);
+                }
+            }
+        }
 
         /**
          * Off-heap memory for the tables of {@code words} word positions, on a cache-line boundary: a 512-bit load
@@ -1167,19 +1331,9 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         private void transposeBlock(MemorySegment rows, Packing packing, long rowBytes, int words, int valid,
                                     MemorySegment into, int block) {
             int whole = words - words % ROWS;
-            LongVector threes = LongVector.zero(LONGS);
+            long threes = 0;
             for (int m0 = 0; m0 < whole; m0 += ROWS) {
-                for (int lane = 0; lane < ROWS; lane++) {
-                    if (lane < valid) {
-                        LongVector codes = LongVector.fromMemorySegment(LONGS, rows,
-                                lane * rowBytes + packing.wordByte(m0), LE);
-                        threes = threes.or(codes.and(codes.lanewise(VectorOperators.LSHR, 1)));
-                        codes.reinterpretAsShorts().intoArray(tile, lane * ROWS);
-                    } else {
-                        java.util.Arrays.fill(tile, lane * ROWS, lane * ROWS + ROWS, ZERO_WEIGHTS);
-                    }
-                }
-                transposeTile(tile);
+                threes |= transposedTile(rows, packing, rowBytes, m0, valid);
                 MemorySegment.copy(tileSegment, 0, into, 2L * ((long) block * words + m0) * ROWS, 2L * ROWS * ROWS);
             }
             for (int lane = 0; lane < ROWS; lane++) {
@@ -1190,9 +1344,31 @@ final class TernaryLookupKernel implements TokenSplitKernel {
                     into.set(Layouts.SHORT, 2L * (((long) block * words + m) * ROWS + lane), word);
                 }
             }
-            if ((threes.reduceLanes(VectorOperators.OR) & 0x5555555555555555L) != 0) {
+            if ((threes & 0x5555555555555555L) != 0) {
                 sawWeightTwo = true;
             }
+        }
+
+        /**
+         * Words {@code [m0, m0+32)} of the {@code valid} rows at the start of {@code rows} (each {@code rowBytes}
+         * long, words placed as {@code packing} says) transposed into {@link #tile} (word i of row r at
+         * {@code 32·i + r}), padded with zero weights. Returns the OR of each loaded long ANDed with itself shifted
+         * by one bit: a low bit of a pair set there means a code 3.
+         */
+        private long transposedTile(MemorySegment rows, Packing packing, long rowBytes, int m0, int valid) {
+            LongVector threes = LongVector.zero(LONGS);
+            for (int lane = 0; lane < ROWS; lane++) {
+                if (lane < valid) {
+                    LongVector codes = LongVector.fromMemorySegment(LONGS, rows, lane * rowBytes + packing.wordByte(m0),
+                            LE);
+                    threes = threes.or(codes.and(codes.lanewise(VectorOperators.LSHR, 1)));
+                    codes.reinterpretAsShorts().intoArray(tile, lane * ROWS);
+                } else {
+                    java.util.Arrays.fill(tile, lane * ROWS, lane * ROWS + ROWS, ZERO_WEIGHTS);
+                }
+            }
+            transposeTile(tile);
+            return threes.reduceLanes(VectorOperators.OR);
         }
     }
 }

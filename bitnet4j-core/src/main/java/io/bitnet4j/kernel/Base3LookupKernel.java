@@ -1,0 +1,386 @@
+package io.bitnet4j.kernel;
+
+import static io.bitnet4j.kernel.Simd.INTS;
+import static io.bitnet4j.kernel.Simd.SHORTS;
+
+import io.bitnet4j.tensor.Activations;
+import io.bitnet4j.tensor.I2SFormat;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * I2_S prompts by byte permutes: three columns of 32 rows per lookup. Each 256-column chunk of a row is cut into
+ * {@value #GROUPS} groups of (at most) three columns; a group's three weights w = c − 1 are one base-3 index
+ * i = c₀ + 3c₁ + 9c₂ (0..26), stored per row as the byte pair (2i, 2i+1). For each token and group a 64-byte table
+ * holds the 27 sums {@code Σ w·q} as 16-bit values, so one {@code selectFrom} of bytes ({@code vpermb}, which needs
+ * AVX-512 VBMI) looks up all 32 rows' sums of the group at once: three multiply-adds per row for one permute and
+ * one add, where {@link TernaryLookupKernel} spends five cycles of the permute port per eight columns. Sums stay in
+ * 16 bits for a chunk (at most 256·127 = 32512) and are then widened; the result is the integer
+ * {@code Σ (c−1)·q} of each row, converted as {@link I2SFormat#dot} does, so it is bit for bit the reference.
+ *
+ * <p>The weights are encoded per prompt from the 32×32 tiles of words that {@link TernaryLookupKernel} transposes
+ * (16 bits per three columns: 2.7 times the bytes of the 2-bit codes), into one copy all threads share when the
+ * tokens are split. A code 3 (a weight of 2, which no file holds) has no base-3 index: such weights stay on
+ * {@link TernaryLookupKernel}'s path.
+ */
+final class Base3LookupKernel {
+    /**
+     * Whether this machine runs the kernel: 512-bit vectors and byte permutes (AVX-512 VBMI); off with
+     * {@code -Dbitnet.kernel.base3=false}.
+     */
+    static final boolean SUPPORTED = TernaryLookupKernel.SUPPORTED && Simd.BYTE_PERMUTES
+            && Boolean.parseBoolean(System.getProperty("bitnet.kernel.base3", "true"));
+    static final int CHUNK_COLUMNS = 256;
+    /** 32-row words (eight columns each) per chunk, the tile that is encoded at once. */
+    static final int CHUNK_WORDS = CHUNK_COLUMNS / 8;
+    /** 80 groups from the fields of word triples, 6 from the last two words (the last with one column). */
+    static final int GROUPS = 86;
+    private static final int GROUP_BYTES = 64;
+    static final int CHUNK_BYTES = GROUPS * GROUP_BYTES;
+    private static final int ROWS = I2SFormat.INTERLEAVED_ROWS;
+    /** Int lanes of a vector: the 16-bit sums of a row block as lane pairs. */
+    private static final int HALF = ROWS / 2;
+    /**
+     * Tokens whose tables are built together: their tables of a chunk (88 KB) stay in the L2 cache while every row
+     * block runs over them four tokens at a time, and each chunk's codes are read once per tile.
+     */
+    static final int TILE_TOKENS = 16;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_512;
+    /** The columns (relative to the chunk) of each group's three digits, lowest first; −1 for none. */
+    private static final int[] GROUP_COLUMNS = groupColumns();
+    /** {@code digit_j(i) − 1} for table index i in 0..31 (0 from 27 on) and digit j: three rows of 32. */
+    private static final short[] WEIGHTS = weights();
+    /**
+     * The loop step of {@link #fourTokens}, read from a field: with a constant step C2 unrolls the loop eight times
+     * and spills accumulators (41 against 56-65 multiply-adds per cycle in a stand-alone copy, from L2).
+     */
+    private static int groupStep = GROUP_BYTES;
+
+    private Base3LookupKernel() {
+    }
+
+    /** Chunks of a row of {@code cols} columns (the last may be partial). */
+    static int chunks(int cols) {
+        return (cols + CHUNK_COLUMNS - 1) / CHUNK_COLUMNS;
+    }
+
+    /** Bytes of the encoded weights of {@code rows} rows (padded to whole blocks) of {@code cols} columns. */
+    static long encodedBytes(int rows, int cols) {
+        return (long) ((rows + ROWS - 1) / ROWS) * chunks(cols) * CHUNK_BYTES;
+    }
+
+    /** Byte offset of chunk {@code chunk} of row block {@code block} in the encoded weights. */
+    static long chunkByte(int block, int chunk, int chunks) {
+        return ((long) block * chunks + chunk) * CHUNK_BYTES;
+    }
+
+    /**
+     * Encodes one chunk of a row block: {@code tile[32·i + lane]} is word i of the chunk (I2S packing) of row lane;
+     * words past the row's end must hold zero weights (codes 1). Group 8k+f takes field f of words 3k, 3k+1, 3k+2;
+     * two groups at once, fields f and f+4 in the low and high byte of each lane (indexes below 27 do not carry).
+     */
+    static void encodeChunk(short[] tile, MemorySegment into, long at) {
+        for (int k = 0; k < 10; k++) {
+            ShortVector first = ShortVector.fromArray(SHORTS, tile, 3 * k * ROWS);
+            ShortVector second = ShortVector.fromArray(SHORTS, tile, (3 * k + 1) * ROWS);
+            ShortVector third = ShortVector.fromArray(SHORTS, tile, (3 * k + 2) * ROWS);
+            for (int f = 0; f < 4; f++) {
+                ShortVector indexes = first.lanewise(VectorOperators.LSHR, 2 * f).and((short) 0x0303)
+                        .add(second.lanewise(VectorOperators.LSHR, 2 * f).and((short) 0x0303).mul((short) 3))
+                        .add(third.lanewise(VectorOperators.LSHR, 2 * f).and((short) 0x0303).mul((short) 9));
+                bytePairs(indexes.and((short) 0xff)).intoMemorySegment(into, at + (8L * k + f) * GROUP_BYTES, LE);
+                bytePairs(indexes.lanewise(VectorOperators.LSHR, 8))
+                        .intoMemorySegment(into, at + (8L * k + f + 4) * GROUP_BYTES, LE);
+            }
+        }
+        for (int g = 80; g < GROUPS; g++) {
+            ShortVector indexes = ShortVector.zero(SHORTS);
+            int power = 1;
+            for (int j = 0; j < 3; j++) {
+                int field = 3 * (g - 80) + j;
+                ShortVector digit = field < 16
+                        ? ShortVector.fromArray(SHORTS, tile, (30 + field / 8) * ROWS)
+                                .lanewise(VectorOperators.LSHR, 2 * (field % 8)).and((short) 3)
+                        : ShortVector.broadcast(SHORTS, (short) 1);
+                indexes = indexes.add(digit.mul((short) power));
+                power *= 3;
+            }
+            bytePairs(indexes).intoMemorySegment(into, at + (long) g * GROUP_BYTES, LE);
+        }
+    }
+
+    /** Index i as the byte pair (2i, 2i+1) that picks the i-th 16-bit table entry. */
+    private static ShortVector bytePairs(ShortVector indexes) {
+        return indexes.mul((short) 514).add((short) 256);
+    }
+
+    /**
+     * The {@value #GROUPS} tables of chunk {@code chunk} for the token whose 16-bit activations start at
+     * {@code x[xOffset]} (row of {@code cols}), at byte {@code at} of {@code tables}; columns past the row count as 0.
+     */
+    static void buildTables(short[] x, int xOffset, int cols, int chunk, MemorySegment tables, long at) {
+        ShortVector w0 = ShortVector.fromArray(SHORTS, WEIGHTS, 0);
+        ShortVector w1 = ShortVector.fromArray(SHORTS, WEIGHTS, 32);
+        ShortVector w2 = ShortVector.fromArray(SHORTS, WEIGHTS, 64);
+        int first = chunk * CHUNK_COLUMNS;
+        boolean whole = first + CHUNK_COLUMNS <= cols;
+        for (int g = 0; g < GROUPS; g++) {
+            short q0 = activation(x, xOffset, cols, first, GROUP_COLUMNS[3 * g], whole);
+            short q1 = activation(x, xOffset, cols, first, GROUP_COLUMNS[3 * g + 1], whole);
+            short q2 = activation(x, xOffset, cols, first, GROUP_COLUMNS[3 * g + 2], whole);
+            w0.mul(q0).add(w1.mul(q1)).add(w2.mul(q2)).intoMemorySegment(tables, at + (long) g * GROUP_BYTES, LE);
+        }
+    }
+
+    private static short activation(short[] x, int xOffset, int cols, int first, int column, boolean whole) {
+        if (column < 0 || !whole && first + column >= cols) {
+            return 0;
+        }
+        return x[xOffset + first + column];
+    }
+
+    /**
+     * One chunk of four row blocks (codes at bytes {@code base + i·stride}, i = 0..3; a stride of 0 repeats one
+     * block) for four tokens (tables at {@code tables + j·tableStride}), whose first {@code tokens} and
+     * {@code blocks} are added to {@code sums[at + j·tokenStride + 32·i ..]} in {@linkplain #sumIndex lane-pair
+     * order}. The accumulators go through {@code acc} (16·16 ints) to be widened: with 16 of them widened in place the method has too many
+     * values for C1, whose failure left it in the interpreter's profiling tier, never compiled by C2.
+     */
+    private static void fourTokens(MemorySegment codes, long base, long stride, MemorySegment tables, long table,
+                                   long tableStride, int step, int tokens, int blocks, int[] sums, int at,
+                                   int tokenStride, int[] acc) {
+        ShortVector a0 = ShortVector.zero(SHORTS);
+        ShortVector a1 = a0;
+        ShortVector a2 = a0;
+        ShortVector a3 = a0;
+        ShortVector b0 = a0;
+        ShortVector b1 = a0;
+        ShortVector b2 = a0;
+        ShortVector b3 = a0;
+        ShortVector c0 = a0;
+        ShortVector c1 = a0;
+        ShortVector c2 = a0;
+        ShortVector c3 = a0;
+        ShortVector d0 = a0;
+        ShortVector d1 = a0;
+        ShortVector d2 = a0;
+        ShortVector d3 = a0;
+        long end = (long) GROUPS * GROUP_BYTES;
+        for (long o = 0; o < end; o += step) {
+            ByteVector ta = ByteVector.fromMemorySegment(BYTES, tables, table + o, LE);
+            ByteVector tb = ByteVector.fromMemorySegment(BYTES, tables, table + tableStride + o, LE);
+            ByteVector tc = ByteVector.fromMemorySegment(BYTES, tables, table + 2 * tableStride + o, LE);
+            ByteVector td = ByteVector.fromMemorySegment(BYTES, tables, table + 3 * tableStride + o, LE);
+            ByteVector i0 = ByteVector.fromMemorySegment(BYTES, codes, base + o, LE);
+            a0 = a0.add(i0.selectFrom(ta).reinterpretAsShorts());
+            b0 = b0.add(i0.selectFrom(tb).reinterpretAsShorts());
+            c0 = c0.add(i0.selectFrom(tc).reinterpretAsShorts());
+            d0 = d0.add(i0.selectFrom(td).reinterpretAsShorts());
+            ByteVector i1 = ByteVector.fromMemorySegment(BYTES, codes, base + stride + o, LE);
+            a1 = a1.add(i1.selectFrom(ta).reinterpretAsShorts());
+            b1 = b1.add(i1.selectFrom(tb).reinterpretAsShorts());
+            c1 = c1.add(i1.selectFrom(tc).reinterpretAsShorts());
+            d1 = d1.add(i1.selectFrom(td).reinterpretAsShorts());
+            ByteVector i2 = ByteVector.fromMemorySegment(BYTES, codes, base + 2 * stride + o, LE);
+            a2 = a2.add(i2.selectFrom(ta).reinterpretAsShorts());
+            b2 = b2.add(i2.selectFrom(tb).reinterpretAsShorts());
+            c2 = c2.add(i2.selectFrom(tc).reinterpretAsShorts());
+            d2 = d2.add(i2.selectFrom(td).reinterpretAsShorts());
+            ByteVector i3 = ByteVector.fromMemorySegment(BYTES, codes, base + 3 * stride + o, LE);
+            a3 = a3.add(i3.selectFrom(ta).reinterpretAsShorts());
+            b3 = b3.add(i3.selectFrom(tb).reinterpretAsShorts());
+            c3 = c3.add(i3.selectFrom(tc).reinterpretAsShorts());
+            d3 = d3.add(i3.selectFrom(td).reinterpretAsShorts());
+        }
+        a0.reinterpretAsInts().intoArray(acc, 0);
+        a1.reinterpretAsInts().intoArray(acc, HALF);
+        a2.reinterpretAsInts().intoArray(acc, 2 * HALF);
+        a3.reinterpretAsInts().intoArray(acc, 3 * HALF);
+        b0.reinterpretAsInts().intoArray(acc, 4 * HALF);
+        b1.reinterpretAsInts().intoArray(acc, 5 * HALF);
+        b2.reinterpretAsInts().intoArray(acc, 6 * HALF);
+        b3.reinterpretAsInts().intoArray(acc, 7 * HALF);
+        c0.reinterpretAsInts().intoArray(acc, 8 * HALF);
+        c1.reinterpretAsInts().intoArray(acc, 9 * HALF);
+        c2.reinterpretAsInts().intoArray(acc, 10 * HALF);
+        c3.reinterpretAsInts().intoArray(acc, 11 * HALF);
+        d0.reinterpretAsInts().intoArray(acc, 12 * HALF);
+        d1.reinterpretAsInts().intoArray(acc, 13 * HALF);
+        d2.reinterpretAsInts().intoArray(acc, 14 * HALF);
+        d3.reinterpretAsInts().intoArray(acc, 15 * HALF);
+        widenInto(acc, tokens, blocks, sums, at, tokenStride);
+    }
+
+    /**
+     * Adds the first {@code tokens} × {@code blocks} of the 16-bit sums in {@code acc} to their int sums, even lanes
+     * first, then odd ones ({@link #sumIndex}): lane pairs read as ints and split by shifts, which leave the permute
+     * port to the lookups (a sign extension, {@code vpmovsxwd}, would take it).
+     */
+    private static void widenInto(int[] acc, int tokens, int blocks, int[] sums, int at, int tokenStride) {
+        int half = INTS.length();
+        for (int t = 0; t < tokens; t++) {
+            for (int b = 0; b < blocks; b++) {
+                IntVector pairs = IntVector.fromArray(INTS, acc, (4 * t + b) * half);
+                int i = at + t * tokenStride + b * ROWS;
+                IntVector.fromArray(INTS, sums, i)
+                        .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                        .intoArray(sums, i);
+                IntVector.fromArray(INTS, sums, i + half).add(pairs.lanewise(VectorOperators.ASHR, 16))
+                        .intoArray(sums, i + half);
+            }
+        }
+    }
+
+    /**
+     * Tokens {@code [tokenStart, tokenEnd)} of {@code x} times the {@code count} encoded matrices: tile by tile
+     * ({@value #TILE_TOKENS} tokens), each chunk builds the tile's tables once and runs every row block of every
+     * matrix over them, four tokens and four row blocks at a time (the last blocks of a matrix one at a time).
+     */
+    static void multiply(Matrix[] matrices, int count, Activations x, int tokenStart, int tokenEnd,
+                         Buffers buffers) {
+        int cols = x.length();
+        int chunks = chunks(cols);
+        int totalBlocks = 0;
+        for (int m = 0; m < count; m++) {
+            matrices[m].sumsAt = TILE_TOKENS * totalBlocks * ROWS;
+            totalBlocks += matrices[m].blocks;
+        }
+        int size = TILE_TOKENS * totalBlocks * ROWS;
+        int[] sums = buffers.sums(size);
+        MemorySegment tables = buffers.tables();
+        int[] acc = buffers.acc;
+        int step = groupStep;
+        for (int tile = tokenStart; tile < tokenEnd; tile += TILE_TOKENS) {
+            int n = Math.min(TILE_TOKENS, tokenEnd - tile);
+            java.util.Arrays.fill(sums, 0, size, 0);
+            for (int chunk = 0; chunk < chunks; chunk++) {
+                for (int t = 0; t < n; t++) {
+                    buildTables(x.wide(), (tile + t) * cols, cols, chunk, tables, (long) t * CHUNK_BYTES);
+                }
+                for (int m = 0; m < count; m++) {
+                    Matrix matrix = matrices[m];
+                    int blocks = matrix.blocks;
+                    for (int b = 0, blockCount; b < blocks; b += blockCount) {
+                        blockCount = blocks - b >= 4 ? 4 : 1;
+                        long base = chunkByte(b, chunk, chunks);
+                        long stride = blockCount == 4 ? chunkByte(b + 1, chunk, chunks) - base : 0;
+                        for (int t = 0; t < n; t += 4) {
+                            fourTokens(matrix.codes, base, stride, tables, (long) t * CHUNK_BYTES, CHUNK_BYTES, step,
+                                    Math.min(4, n - t), blockCount, sums, matrix.sumsAt + (t * blocks + b) * ROWS,
+                                    blocks * ROWS, acc);
+                        }
+                    }
+                }
+            }
+            for (int m = 0; m < count; m++) {
+                matrices[m].scaleInto(sums, tile, n, x.scales());
+            }
+        }
+    }
+
+    /** Where the sum of lane {@code lane} of a 32-row block is kept: even lanes first, then odd lanes. */
+    private static int sumIndex(int lane) {
+        return (lane & 1) * HALF + lane / 2;
+    }
+
+    /** {@code digit_j(i) − 1} of a base-3 index i < 27, 0 for the unused entries 27..31. */
+    private static short[] weights() {
+        short[] w = new short[3 * ROWS];
+        for (int j = 0; j < 3; j++) {
+            int power = j == 0 ? 1 : j == 1 ? 3 : 9;
+            for (int i = 0; i < 27; i++) {
+                w[j * ROWS + i] = (short) ((i / power) % 3 - 1);
+            }
+        }
+        return w;
+    }
+
+    /** The chunk-relative columns of each group's digits, as {@link #encodeChunk} takes them from the words. */
+    private static int[] groupColumns() {
+        int[] fieldColumns = TernaryLookupKernel.Packing.I2S.fieldColumns();
+        int[] columns = new int[3 * GROUPS];
+        java.util.Arrays.fill(columns, -1);
+        for (int g = 0; g < GROUPS; g++) {
+            for (int j = 0; j < 3; j++) {
+                int word;
+                int field;
+                if (g < 80) {
+                    word = 3 * (g / 8) + j;
+                    field = g % 8;
+                } else {
+                    int f = 3 * (g - 80) + j;
+                    if (f >= 16) {
+                        continue;
+                    }
+                    word = 30 + f / 8;
+                    field = f % 8;
+                }
+                columns[3 * g + j] = 128 * (word / 16) + 2 * (word % 16) + fieldColumns[field];
+            }
+        }
+        return columns;
+    }
+
+    /**
+     * One matrix of a product: its encoded weights (row blocks from the first of rows {@code [rowStart, rowEnd)}),
+     * the output those rows go to, and where its sums start.
+     */
+    static final class Matrix {
+        private MemorySegment codes;
+        private int blocks;
+        private int rows;
+        private int rowStart;
+        private int rowEnd;
+        private float weightScale;
+        private float[] out;
+        private int sumsAt;
+
+        void set(MemorySegment codes, int rows, int rowStart, int rowEnd, float weightScale, float[] out) {
+            this.codes = codes;
+            this.rows = rows;
+            this.rowStart = rowStart;
+            this.rowEnd = rowEnd;
+            this.weightScale = weightScale;
+            this.out = out;
+            this.blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
+        }
+
+        /** {@code out[t·rows + r] = (float) sum / actScale · weightScale}, rounded as the reference does. */
+        private void scaleInto(int[] sums, int tile, int n, float[] actScales) {
+            for (int t = 0; t < n; t++) {
+                float actScale = actScales[tile + t];
+                int from = sumsAt + t * blocks * ROWS;
+                int to = (tile + t) * rows + rowStart;
+                for (int r = 0; r < rowEnd - rowStart; r++) {
+                    out[to + r] = (float) sums[from + (r & -ROWS) + sumIndex(r % ROWS)] / actScale * weightScale;
+                }
+            }
+        }
+    }
+
+    /** Per-thread buffers, grown on demand and kept, so the steady state allocates nothing. */
+    static final class Buffers {
+        private final int[] acc = new int[16 * HALF];
+        private int[] sums = new int[0];
+        /** Off-heap and on a cache-line boundary, so that no table load splits across two lines. */
+        private final MemorySegment tables =
+                java.lang.foreign.Arena.ofAuto().allocate((long) TILE_TOKENS * CHUNK_BYTES, 64);
+
+        int[] sums(int size) {
+            if (sums.length < size) {
+                sums = new int[size];
+            }
+            return sums;
+        }
+
+        MemorySegment tables() {
+            return tables;
+        }
+    }
+}
