@@ -8,20 +8,25 @@ import io.bitnet4j.tensor.I2SFormat;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * I2_S prompts by byte permutes: three columns of 32 rows per lookup. Each 256-column chunk of a row is cut into
+ * Ternary prompts (I2_S; TQ2_0 and TQ1_0 in the file's layout) by byte permutes: three columns of 32 rows per
+ * lookup. Each 256-column chunk of a row is cut into
  * {@value #GROUPS} groups of (at most) three columns; a group's three weights w = c − 1 are one base-3 index
  * i = c₀ + 3c₁ + 9c₂ (0..26), stored per row as the byte pair (2i, 2i+1). For each token and group a 64-byte table
  * holds the 27 sums {@code Σ w·q} as 16-bit values, so one {@code selectFrom} of bytes ({@code vpermb}, which needs
  * AVX-512 VBMI) looks up all 32 rows' sums of the group at once: three multiply-adds per row for one permute and
  * one add, where {@link TernaryLookupKernel} spends five cycles of the permute port per eight columns. Sums stay in
  * 16 bits for a chunk (at most 256·127 = 32512) and are then widened; the result is the integer
- * {@code Σ (c−1)·q} of each row, converted as {@link I2SFormat#dot} does, so it is bit for bit the reference.
+ * {@code Σ (c−1)·q} of each row, converted as {@link I2SFormat#dot} does, or per 256-column block (a chunk is one
+ * TQ2_0 block) folded with the block scales in block order as {@code TernaryBlockFormat.dot} does: bit for bit the
+ * reference either way.
  *
  * <p>The weights are encoded per prompt from the 32×32 tiles of words that {@link TernaryLookupKernel} transposes
  * (16 bits per three columns: 2.7 times the bytes of the 2-bit codes), into one copy all threads share when the
@@ -51,9 +56,17 @@ final class Base3LookupKernel {
      */
     static final int TILE_TOKENS = 16;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_512;
-    /** The columns (relative to the chunk) of each group's three digits, lowest first; −1 for none. */
-    private static final int[] GROUP_COLUMNS = groupColumns();
+    /**
+     * Codes and tables are loaded as longs and read as bytes: the decode kernels load weight bytes from the mapped
+     * file as {@code ByteVector}, and this kernel's loads of off-heap memory with the same method made C2 compile
+     * theirs for two kinds of segment (I2_S tg64 after pp128 in one process, 1 / 2 threads: 8.51 / 16.16 against
+     * 9.35 / 17.36 tok/s without this kernel).
+     */
+    private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_512;
+    /** The columns (relative to the chunk) of each group's digits, lowest first, −1 for none: I2_S packing. */
+    private static final int[] I2S_GROUP_COLUMNS = groupColumns(TernaryLookupKernel.Packing.I2S);
+    /** The same for TQ2_0 packing. */
+    private static final int[] TQ2_GROUP_COLUMNS = groupColumns(TernaryLookupKernel.Packing.TQ2);
     /** {@code digit_j(i) − 1} for table index i in 0..31 (0 from 27 on) and digit j: three rows of 32. */
     private static final short[] WEIGHTS = weights();
     /**
@@ -122,18 +135,20 @@ final class Base3LookupKernel {
 
     /**
      * The {@value #GROUPS} tables of chunk {@code chunk} for the token whose 16-bit activations start at
-     * {@code x[xOffset]} (row of {@code cols}), at byte {@code at} of {@code tables}; columns past the row count as 0.
+     * {@code x[xOffset]} (row of {@code cols}), the groups' columns as {@code groupColumns} places them, at byte
+     * {@code at} of {@code tables}; columns past the row count as 0.
      */
-    static void buildTables(short[] x, int xOffset, int cols, int chunk, MemorySegment tables, long at) {
+    static void buildTables(short[] x, int xOffset, int cols, int chunk, int[] groupColumns, MemorySegment tables,
+                            long at) {
         ShortVector w0 = ShortVector.fromArray(SHORTS, WEIGHTS, 0);
         ShortVector w1 = ShortVector.fromArray(SHORTS, WEIGHTS, 32);
         ShortVector w2 = ShortVector.fromArray(SHORTS, WEIGHTS, 64);
         int first = chunk * CHUNK_COLUMNS;
         boolean whole = first + CHUNK_COLUMNS <= cols;
         for (int g = 0; g < GROUPS; g++) {
-            short q0 = activation(x, xOffset, cols, first, GROUP_COLUMNS[3 * g], whole);
-            short q1 = activation(x, xOffset, cols, first, GROUP_COLUMNS[3 * g + 1], whole);
-            short q2 = activation(x, xOffset, cols, first, GROUP_COLUMNS[3 * g + 2], whole);
+            short q0 = activation(x, xOffset, cols, first, groupColumns[3 * g], whole);
+            short q1 = activation(x, xOffset, cols, first, groupColumns[3 * g + 1], whole);
+            short q2 = activation(x, xOffset, cols, first, groupColumns[3 * g + 2], whole);
             w0.mul(q0).add(w1.mul(q1)).add(w2.mul(q2)).intoMemorySegment(tables, at + (long) g * GROUP_BYTES, LE);
         }
     }
@@ -173,26 +188,26 @@ final class Base3LookupKernel {
         ShortVector d3 = a0;
         long end = (long) GROUPS * GROUP_BYTES;
         for (long o = 0; o < end; o += step) {
-            ByteVector ta = ByteVector.fromMemorySegment(BYTES, tables, table + o, LE);
-            ByteVector tb = ByteVector.fromMemorySegment(BYTES, tables, table + tableStride + o, LE);
-            ByteVector tc = ByteVector.fromMemorySegment(BYTES, tables, table + 2 * tableStride + o, LE);
-            ByteVector td = ByteVector.fromMemorySegment(BYTES, tables, table + 3 * tableStride + o, LE);
-            ByteVector i0 = ByteVector.fromMemorySegment(BYTES, codes, base + o, LE);
+            ByteVector ta = LongVector.fromMemorySegment(LONGS, tables, table + o, LE).reinterpretAsBytes();
+            ByteVector tb = LongVector.fromMemorySegment(LONGS, tables, table + tableStride + o, LE).reinterpretAsBytes();
+            ByteVector tc = LongVector.fromMemorySegment(LONGS, tables, table + 2 * tableStride + o, LE).reinterpretAsBytes();
+            ByteVector td = LongVector.fromMemorySegment(LONGS, tables, table + 3 * tableStride + o, LE).reinterpretAsBytes();
+            ByteVector i0 = LongVector.fromMemorySegment(LONGS, codes, base + o, LE).reinterpretAsBytes();
             a0 = a0.add(i0.selectFrom(ta).reinterpretAsShorts());
             b0 = b0.add(i0.selectFrom(tb).reinterpretAsShorts());
             c0 = c0.add(i0.selectFrom(tc).reinterpretAsShorts());
             d0 = d0.add(i0.selectFrom(td).reinterpretAsShorts());
-            ByteVector i1 = ByteVector.fromMemorySegment(BYTES, codes, base + stride + o, LE);
+            ByteVector i1 = LongVector.fromMemorySegment(LONGS, codes, base + stride + o, LE).reinterpretAsBytes();
             a1 = a1.add(i1.selectFrom(ta).reinterpretAsShorts());
             b1 = b1.add(i1.selectFrom(tb).reinterpretAsShorts());
             c1 = c1.add(i1.selectFrom(tc).reinterpretAsShorts());
             d1 = d1.add(i1.selectFrom(td).reinterpretAsShorts());
-            ByteVector i2 = ByteVector.fromMemorySegment(BYTES, codes, base + 2 * stride + o, LE);
+            ByteVector i2 = LongVector.fromMemorySegment(LONGS, codes, base + 2 * stride + o, LE).reinterpretAsBytes();
             a2 = a2.add(i2.selectFrom(ta).reinterpretAsShorts());
             b2 = b2.add(i2.selectFrom(tb).reinterpretAsShorts());
             c2 = c2.add(i2.selectFrom(tc).reinterpretAsShorts());
             d2 = d2.add(i2.selectFrom(td).reinterpretAsShorts());
-            ByteVector i3 = ByteVector.fromMemorySegment(BYTES, codes, base + 3 * stride + o, LE);
+            ByteVector i3 = LongVector.fromMemorySegment(LONGS, codes, base + 3 * stride + o, LE).reinterpretAsBytes();
             a3 = a3.add(i3.selectFrom(ta).reinterpretAsShorts());
             b3 = b3.add(i3.selectFrom(tb).reinterpretAsShorts());
             c3 = c3.add(i3.selectFrom(tc).reinterpretAsShorts());
@@ -253,15 +268,22 @@ final class Base3LookupKernel {
         }
         int size = TILE_TOKENS * totalBlocks * ROWS;
         int[] sums = buffers.sums(size);
+        boolean blockScaled = matrices[0].scales != null;
+        float[] sumf = blockScaled ? buffers.floatSums(size) : null;
+        int[] groupColumns = blockScaled ? TQ2_GROUP_COLUMNS : I2S_GROUP_COLUMNS;
         MemorySegment tables = buffers.tables();
         int[] acc = buffers.acc;
         int step = groupStep;
         for (int tile = tokenStart; tile < tokenEnd; tile += TILE_TOKENS) {
             int n = Math.min(TILE_TOKENS, tokenEnd - tile);
             java.util.Arrays.fill(sums, 0, size, 0);
+            if (blockScaled) {
+                java.util.Arrays.fill(sumf, 0, size, 0f);
+            }
             for (int chunk = 0; chunk < chunks; chunk++) {
                 for (int t = 0; t < n; t++) {
-                    buildTables(x.wide(), (tile + t) * cols, cols, chunk, tables, (long) t * CHUNK_BYTES);
+                    buildTables(x.wide(), (tile + t) * cols, cols, chunk, groupColumns, tables,
+                            (long) t * CHUNK_BYTES);
                 }
                 for (int m = 0; m < count; m++) {
                     Matrix matrix = matrices[m];
@@ -277,9 +299,19 @@ final class Base3LookupKernel {
                         }
                     }
                 }
+                if (blockScaled) {
+                    for (int m = 0; m < count; m++) {
+                        matrices[m].fold(sums, sumf, chunk, chunks, tile, n, x);
+                    }
+                    java.util.Arrays.fill(sums, 0, size, 0);
+                }
             }
             for (int m = 0; m < count; m++) {
-                matrices[m].scaleInto(sums, tile, n, x.scales());
+                if (blockScaled) {
+                    matrices[m].storeFloats(sumf, tile, n, x);
+                } else {
+                    matrices[m].scaleInto(sums, tile, n, x.scales());
+                }
             }
         }
     }
@@ -302,8 +334,8 @@ final class Base3LookupKernel {
     }
 
     /** The chunk-relative columns of each group's digits, as {@link #encodeChunk} takes them from the words. */
-    private static int[] groupColumns() {
-        int[] fieldColumns = TernaryLookupKernel.Packing.I2S.fieldColumns();
+    private static int[] groupColumns(TernaryLookupKernel.Packing packing) {
+        int[] fieldColumns = packing.fieldColumns();
         int[] columns = new int[3 * GROUPS];
         java.util.Arrays.fill(columns, -1);
         for (int g = 0; g < GROUPS; g++) {
@@ -338,17 +370,68 @@ final class Base3LookupKernel {
         private int rowStart;
         private int rowEnd;
         private float weightScale;
+        /**
+         * TQ2_0 block scales as floats, {@code [chunk·blocks·32 + 32·block + sumIndex(lane)]}, the layout of
+         * {@code TernaryLookupKernel.Scratch.blockScales}; null for I2_S, whose scale is {@link #weightScale}.
+         */
+        private float[] scales;
         private float[] out;
         private int sumsAt;
 
+        /** An I2_S matrix: one scale per tensor. */
         void set(MemorySegment codes, int rows, int rowStart, int rowEnd, float weightScale, float[] out) {
+            setRows(codes, rows, rowStart, rowEnd, out);
+            this.weightScale = weightScale;
+            this.scales = null;
+        }
+
+        /** A TQ2_0 (or re-encoded TQ1_0) matrix: one scale per row and 256-column block. */
+        void setBlockScaled(MemorySegment codes, int rows, int rowStart, int rowEnd, float[] scales, float[] out) {
+            setRows(codes, rows, rowStart, rowEnd, out);
+            this.scales = scales;
+        }
+
+        private void setRows(MemorySegment codes, int rows, int rowStart, int rowEnd, float[] out) {
             this.codes = codes;
             this.rows = rows;
             this.rowStart = rowStart;
             this.rowEnd = rowEnd;
-            this.weightScale = weightScale;
             this.out = out;
             this.blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
+        }
+
+        /**
+         * {@code sumf += (float) sum · (d · d_x)} (Q8_K) or {@code · d} (per-token int8) for chunk {@code chunk}
+         * (one 256-column block) of tokens {@code tile .. tile+n}, lane by lane the reference's operations.
+         */
+        private void fold(int[] sums, float[] sumf, int chunk, int chunks, int tile, int n, Activations x) {
+            boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
+            int lanes = Simd.FLOATS.length();
+            int scalesAt = chunk * blocks * ROWS;
+            for (int t = 0; t < n; t++) {
+                float activationScale = perBlock ? x.scales()[(tile + t) * chunks + chunk] : 1f;
+                int at = sumsAt + t * blocks * ROWS;
+                for (int i = 0; i < blocks * ROWS; i += lanes) {
+                    FloatVector d = FloatVector.fromArray(Simd.FLOATS, scales, scalesAt + i);
+                    FloatVector product = ((FloatVector) IntVector.fromArray(INTS, sums, at + i)
+                            .convert(VectorOperators.I2F, 0)).mul(perBlock ? d.mul(activationScale) : d);
+                    FloatVector.fromArray(Simd.FLOATS, sumf, at + i).add(product).intoArray(sumf, at + i);
+                }
+            }
+        }
+
+        /** {@code out[t·rows + r] = sumf} (Q8_K) or {@code sumf / actScale} (per-token int8), as the reference. */
+        private void storeFloats(float[] sumf, int tile, int n, Activations x) {
+            boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
+            for (int t = 0; t < n; t++) {
+                float actScale = perBlock ? 1f : x.scales()[tile + t];
+                int from = sumsAt + t * blocks * ROWS;
+                int to = (tile + t) * rows + rowStart;
+                for (int r = 0; r < rowEnd - rowStart; r++) {
+                    float sum = sumf[from + (r & -ROWS) + sumIndex(r % ROWS)];
+                    out[to + r] = perBlock ? sum : sum / actScale;
+                }
+            }
         }
 
         /** {@code out[t·rows + r] = (float) sum / actScale · weightScale}, rounded as the reference does. */
@@ -368,6 +451,7 @@ final class Base3LookupKernel {
     static final class Buffers {
         private final int[] acc = new int[16 * HALF];
         private int[] sums = new int[0];
+        private float[] floatSums = new float[0];
         /** Off-heap and on a cache-line boundary, so that no table load splits across two lines. */
         private final MemorySegment tables =
                 java.lang.foreign.Arena.ofAuto().allocate((long) TILE_TOKENS * CHUNK_BYTES, 64);
@@ -377,6 +461,13 @@ final class Base3LookupKernel {
                 sums = new int[size];
             }
             return sums;
+        }
+
+        float[] floatSums(int size) {
+            if (floatSums.length < size) {
+                floatSums = new float[size];
+            }
+            return floatSums;
         }
 
         MemorySegment tables() {

@@ -44,6 +44,11 @@ import jdk.incubator.vector.VectorOperators;
  * (the same codes and scales) just before they are transposed. With at least that many tokens per thread,
  * {@link MatMul} splits the tokens instead of the rows ({@link TokenSplitKernel}), so that each token's tables are
  * built on one thread only; weights in a file's layout are then transposed once into a copy all threads share.
+ *
+ * <p>Where the CPU has byte permutes ({@link Base3LookupKernel#SUPPORTED}), prompts take {@link Base3LookupKernel}
+ * instead: weights in a file's layout (and I2_S repacked by {@code --repack}) are encoded per product from the same
+ * transposed tiles into its base-3 layout, three columns per 16 bits, and looked up three columns per permute. Rows
+ * that hold a code 3 (file's layout) stay on this kernel's 128-column path.
  */
 final class TernaryLookupKernel implements TokenSplitKernel {
     /** For repacked weights whose codes are all 0, 1 or 2: 256-column chunks for prompts. */
@@ -156,8 +161,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         Scratch s = SCRATCH.get();
         if (base3(w) && x.tokens() >= MIN_TOKENS_FROM_FILE_LAYOUT) {
             MemorySegment codes = s.base3Codes(Base3LookupKernel.encodedBytes(rowEnd - rowStart, w.cols()));
-            s.encodeBase3(w, rowStart, rowEnd, codes, 0);
-            s.multiplyBase3(codes, w, out, rowStart, rowEnd, x, 0, x.tokens());
+            s.encodeBase3(w, rowStart, rowEnd, codes, 0, null, 0);
+            s.multiplyBase3(codes, null, w, out, rowStart, rowEnd, x);
         } else if (w.format() == TQ2_0Format.ROWS_32 && x.tokens() == 1) {
             multiplyTQ2OneToken(w, x, out, rowStart, rowEnd, s);
         } else if (x.tokens() == 1) {
@@ -184,7 +189,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     @Override
     public void prepareRows(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd) {
         if (base3(w)) {
-            SCRATCH.get().encodeBase3(w, rowStart, rowEnd, shared.codes(), rowStart / ROWS);
+            SCRATCH.get().encodeBase3(w, rowStart, rowEnd, shared.codes(), rowStart / ROWS, null, 0);
         }
     }
 
@@ -210,11 +215,6 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         return Base3LookupKernel.SUPPORTED && this == WEIGHTS_UP_TO_ONE && w.format() == I2SFormat.I2S_128_ROWS_32;
     }
 
-    /** Whether prompts times I2_S weights in the file's layout go by {@link Base3LookupKernel}. */
-    private static boolean base3FileLayout(WeightMatrix w) {
-        return Base3LookupKernel.SUPPORTED && w.tensor().type() == io.bitnet4j.gguf.GgmlType.I2_S;
-    }
-
     /**
      * Whether a product of the tokens of {@code x} on {@code threads} threads goes by tokens: when every thread gets
      * at least {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens (fewer would read all the weights on every thread for
@@ -224,15 +224,24 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         return SUPPORTED && x.tokens() >= MIN_TOKENS_FROM_FILE_LAYOUT * threads;
     }
 
-    /** Room in {@code shared} for the transposed codes (and the block scales) of a matrix in a file's layout. */
+    /**
+     * Room in {@code shared} for the transposed (or base-3 encoded) codes, and the block scales, of a matrix in a
+     * file's layout.
+     */
     static void reserveFileLayout(WeightMatrix w, SharedWeights shared) {
-        if (base3FileLayout(w)) {
-            shared.reserve(Base3LookupKernel.encodedBytes(w.rows(), w.cols()), 0);
+        if (Base3LookupKernel.SUPPORTED) {
+            shared.reserve(Base3LookupKernel.encodedBytes(w.rows(), w.cols()),
+                    blockScaled(w) ? w.cols() / 256 * blocks(w.rows()) * ROWS : 0);
             return;
         }
         int blocks = (w.rows() + ROWS - 1) / ROWS;
         shared.reserve((long) blocks * (w.cols() / 8) * WORD_BYTES,
                 blockScaled(w) ? w.cols() / 256 * blocks * ROWS : 0);
+    }
+
+    /** Row blocks of 32 that hold {@code rows} rows. */
+    private static int blocks(int rows) {
+        return (rows + ROWS - 1) / ROWS;
     }
 
     /** Whether {@code w} has a scale per 256-column block (TQ2_0, TQ1_0) rather than one per tensor (I2_S). */
@@ -242,7 +251,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     }
 
     /**
-     * Rows {@code [rowStart, rowEnd)} of a matrix in a file's layout (I2S-128, TQ2_0 or TQ1_0) transposed into
+     * Rows {@code [rowStart, rowEnd)} of a matrix in a file's layout (I2S-128, TQ2_0 or TQ1_0) encoded for
+     * {@link Base3LookupKernel} where it runs, else transposed into
      * {@code shared}, block after block (and the block scales as floats), for {@link #multiplyFileLayoutTokens}.
      */
     static void prepareFileLayout(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd) {
@@ -250,8 +260,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         MemorySegment data = w.tensor().data();
         int words = w.cols() / 8;
         int totalBlocks = (w.rows() + ROWS - 1) / ROWS;
-        if (base3FileLayout(w)) {
-            if (s.encodeBase3(w, rowStart, rowEnd, shared.codes(), rowStart / ROWS)) {
+        if (Base3LookupKernel.SUPPORTED) {
+            if (s.encodeBase3(w, rowStart, rowEnd, shared.codes(), rowStart / ROWS, shared.scales(), totalBlocks)) {
                 shared.markWeightTwo();
             }
             return;
@@ -281,7 +291,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     static void multiplyFileLayoutTokens(WeightMatrix[] ws, float[][] outs, SharedWeights[] shared, int count,
                                          Activations x, int tokenStart, int tokenEnd) {
         Scratch s = SCRATCH.get();
-        if (base3FileLayout(ws[0])) {
+        if (Base3LookupKernel.SUPPORTED) {
             s.multiplyBase3(ws, outs, shared, count, x, tokenStart, tokenEnd);
             return;
         }
@@ -298,12 +308,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     /** Several tokens with weights in the file's I2S-128 layout: transposed into scratch, then looked up. */
     static void multiplyI2SFileLayout(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
         Scratch s = SCRATCH.get();
-        if (Base3LookupKernel.SUPPORTED) {
-            MemorySegment codes = s.base3Codes(Base3LookupKernel.encodedBytes(rowEnd - rowStart, w.cols()));
-            if (!s.encodeBase3(w, rowStart, rowEnd, codes, 0)) {
-                s.multiplyBase3(codes, w, out, rowStart, rowEnd, x, 0, x.tokens());
-                return;
-            }
+        if (s.multiplyBase3FileLayout(w, x, out, rowStart, rowEnd)) {
+            return;
         }
         MemorySegment repacked = s.transpose(w.tensor().data(), Packing.I2S, w.cols() / 4, w.cols() / 8, rowStart,
                 rowEnd);
@@ -661,6 +667,9 @@ final class TernaryLookupKernel implements TokenSplitKernel {
      */
     static void multiplyTQ2FileLayout(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
         Scratch s = SCRATCH.get();
+        if (s.multiplyBase3FileLayout(w, x, out, rowStart, rowEnd)) {
+            return;
+        }
         MemorySegment data = w.tensor().data();
         int blockBytes = Packing.TQ2.blockBytes();
         long rowBytes = (long) w.cols() / 256 * blockBytes;
@@ -678,6 +687,9 @@ final class TernaryLookupKernel implements TokenSplitKernel {
      */
     static void multiplyTQ1FileLayout(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
         Scratch s = SCRATCH.get();
+        if (s.multiplyBase3FileLayout(w, x, out, rowStart, rowEnd)) {
+            return;
+        }
         int blocks = (rowEnd - rowStart + ROWS - 1) / ROWS;
         MemorySegment repacked = s.repacked((long) blocks * (w.cols() / 8) * WORD_BYTES);
         float[] scales = s.scales(w.cols() / 256 * blocks * ROWS);
@@ -1080,11 +1092,42 @@ final class TernaryLookupKernel implements TokenSplitKernel {
             return base3Buffers;
         }
 
-        /** Rows {@code [rowStart, rowEnd)} of I2_S weights, encoded in {@code codes}, times tokens of {@code x}. */
-        void multiplyBase3(MemorySegment codes, WeightMatrix w, float[] out, int rowStart, int rowEnd, Activations x,
-                           int tokenStart, int tokenEnd) {
-            base3Matrices[0].set(codes, w.rows(), rowStart, rowEnd, I2SFormat.scale(w.tensor()), out);
-            Base3LookupKernel.multiply(base3Matrices, 1, x, tokenStart, tokenEnd, base3Buffers());
+        /**
+         * Rows {@code [rowStart, rowEnd)} of weights encoded in {@code codes} (with their block {@code scales}
+         * for TQ2_0 and TQ1_0, else null) times every token of {@code x}.
+         */
+        void multiplyBase3(MemorySegment codes, float[] scales, WeightMatrix w, float[] out, int rowStart,
+                           int rowEnd, Activations x) {
+            setBase3Matrix(0, codes, scales, w, out, rowStart, rowEnd);
+            Base3LookupKernel.multiply(base3Matrices, 1, x, 0, x.tokens(), base3Buffers());
+        }
+
+        private void setBase3Matrix(int m, MemorySegment codes, float[] scales, WeightMatrix w, float[] out,
+                                    int rowStart, int rowEnd) {
+            if (scales == null) {
+                base3Matrices[m].set(codes, w.rows(), rowStart, rowEnd, I2SFormat.scale(w.tensor()), out);
+            } else {
+                base3Matrices[m].setBlockScaled(codes, w.rows(), rowStart, rowEnd, scales, out);
+            }
+        }
+
+        /**
+         * Rows {@code [rowStart, rowEnd)} of ternary weights in a file's layout, encoded into this thread's memory,
+         * times every token of {@code x}, where {@link Base3LookupKernel} runs here and the rows hold no code 3;
+         * returns whether it did.
+         */
+        boolean multiplyBase3FileLayout(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
+            if (!Base3LookupKernel.SUPPORTED) {
+                return false;
+            }
+            int blocks = blocks(rowEnd - rowStart);
+            MemorySegment codes = base3Codes(Base3LookupKernel.encodedBytes(rowEnd - rowStart, w.cols()));
+            float[] blockScales = blockScaled(w) ? scales(w.cols() / 256 * blocks * ROWS) : null;
+            if (encodeBase3(w, rowStart, rowEnd, codes, 0, blockScales, blocks)) {
+                return false;
+            }
+            multiplyBase3(codes, blockScales, w, out, rowStart, rowEnd, x);
+            return true;
         }
 
         /**
@@ -1097,8 +1140,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
             boolean sawWeightTwo = false;
             for (int m = 0; m < count; m++) {
                 sawWeightTwo |= shared[m].sawWeightTwo();
-                base3Matrices[m].set(shared[m].codes(), ws[m].rows(), 0, ws[m].rows(),
-                        I2SFormat.scale(ws[m].tensor()), outs[m]);
+                setBase3Matrix(m, shared[m].codes(), blockScaled(ws[m]) ? shared[m].scales() : null, ws[m], outs[m],
+                        0, ws[m].rows());
             }
             if (!sawWeightTwo) {
                 Base3LookupKernel.multiply(base3Matrices, count, x, tokenStart, tokenEnd, base3Buffers());
@@ -1106,52 +1149,104 @@ final class TernaryLookupKernel implements TokenSplitKernel {
             }
             for (int m = 0; m < count; m++) {
                 WeightMatrix w = ws[m];
-                MemorySegment own = transpose(w.tensor().data(), Packing.I2S, w.cols() / 4, w.cols() / 8, 0,
-                        w.rows());
-                targets[0].set(own, 0, w.cols() / 8, w, outs[m], 0, w.rows(), null);
+                boolean tq2 = w.tensor().type() == io.bitnet4j.gguf.GgmlType.TQ2_0;
+                Packing packing = tq2 ? Packing.TQ2 : Packing.I2S;
+                long rowBytes = tq2 ? (long) w.cols() / 256 * packing.blockBytes() : w.cols() / 4;
+                MemorySegment own = transpose(w.tensor().data(), packing, rowBytes, w.cols() / 8, 0, w.rows());
+                float[] ownScales = tq2 ? blockScales(w.tensor().data(), 2L * packing.wordsPerBlock(),
+                        ROWS * rowBytes, rowBytes, packing.blockBytes(), w.cols() / 256, 0, w.rows(),
+                        scales(w.cols() / 256 * blocks(w.rows()) * ROWS), blocks(w.rows()), 0) : null;
+                targets[0].set(own, 0, w.cols() / 8, w, outs[m], 0, w.rows(), ownScales);
                 multiplyTargets(1, x, tokenStart, tokenEnd, chunkWords(), this);
             }
         }
 
         /**
-         * Rows {@code [rowStart, rowEnd)} of I2_S weights (the file's layout, or {@link I2SFormat#I2S_128_ROWS_32})
-         * encoded for {@link Base3LookupKernel} into {@code into}, the range's first block as block
-         * {@code intoBlock}, padded with zero weights. Returns whether the file's layout held a code 3 (a weight
-         * of 2), which the encoding cannot hold: {@code into} is then unusable.
+         * Rows {@code [rowStart, rowEnd)} of ternary weights (I2_S, TQ2_0 or TQ1_0 in the file's layout, or
+         * {@link I2SFormat#I2S_128_ROWS_32}) encoded for {@link Base3LookupKernel} into {@code into}, the range's
+         * first block as block {@code intoBlock}, padded with zero weights; TQ2_0 and TQ1_0 block scales into
+         * {@code scales} as {@link #blockScales} lays them out for {@code totalBlocks} row blocks. Returns whether
+         * the weights held a code 3 (a weight of 2), which the encoding cannot hold: {@code into} is then unusable.
          */
-        boolean encodeBase3(WeightMatrix w, int rowStart, int rowEnd, MemorySegment into, int intoBlock) {
+        boolean encodeBase3(WeightMatrix w, int rowStart, int rowEnd, MemorySegment into, int intoBlock,
+                            float[] scales, int totalBlocks) {
             MemorySegment data = w.tensor().data();
-            int words = w.cols() / 8;
-            int chunks = Base3LookupKernel.chunks(w.cols());
-            boolean interleaved = w.format() == I2SFormat.I2S_128_ROWS_32;
-            long rowBytes = w.cols() / 4;
+            int cols = w.cols();
+            int chunks = Base3LookupKernel.chunks(cols);
+            io.bitnet4j.gguf.GgmlType type = w.tensor().type();
+            if (w.format() == I2SFormat.I2S_128_ROWS_32) {
+                for (int first = rowStart; first < rowEnd; first += ROWS) {
+                    int block = intoBlock + (first - rowStart) / ROWS;
+                    for (int chunk = 0; chunk < chunks; chunk++) {
+                        interleavedTile(data, first / ROWS, chunk * Base3LookupKernel.CHUNK_WORDS, cols / 8,
+                                w.rows());
+                        Base3LookupKernel.encodeChunk(tile, into,
+                                Base3LookupKernel.chunkByte(block, chunk, chunks));
+                    }
+                }
+                return false;
+            }
+            if (type == io.bitnet4j.gguf.GgmlType.TQ1_0) {
+                int scaleBlocks = cols / 256;
+                long rowBytes = (long) scaleBlocks * TQ1Kernel.TQ2_BLOCK_BYTES;
+                if (tq2Rows.byteSize() < ROWS * rowBytes) {
+                    tq2Rows = java.lang.foreign.Arena.ofAuto().allocate(ROWS * rowBytes, 64);
+                }
+                for (int first = rowStart; first < rowEnd; first += ROWS) {
+                    int valid = Math.min(ROWS, rowEnd - first);
+                    int block = intoBlock + (first - rowStart) / ROWS;
+                    TQ1Kernel.toTQ2(data, scaleBlocks, first, valid, tq2Rows);
+                    encodeBlock(tq2Rows, Packing.TQ2, rowBytes, cols, valid, into, block);
+                    blockScales(tq2Rows, 2L * Packing.TQ2.wordsPerBlock(), ROWS * rowBytes, rowBytes,
+                            Packing.TQ2.blockBytes(), scaleBlocks, 0, valid, scales, totalBlocks, block);
+                }
+                return false;
+            }
+            boolean tq2 = type == io.bitnet4j.gguf.GgmlType.TQ2_0;
+            Packing packing = tq2 ? Packing.TQ2 : Packing.I2S;
+            long rowBytes = tq2 ? (long) cols / 256 * packing.blockBytes() : cols / 4;
             long threes = 0;
             for (int first = rowStart; first < rowEnd; first += ROWS) {
                 int valid = Math.min(ROWS, rowEnd - first);
-                int block = intoBlock + (first - rowStart) / ROWS;
-                MemorySegment rows = interleaved ? data : blockRows(data, first * rowBytes, valid * rowBytes);
-                for (int chunk = 0; chunk < chunks; chunk++) {
-                    int m0 = chunk * Base3LookupKernel.CHUNK_WORDS;
-                    if (interleaved) {
-                        interleavedTile(data, first / ROWS, m0, words, w.rows());
-                    } else if (m0 + ROWS <= words) {
-                        threes |= transposedTile(rows, Packing.I2S, rowBytes, m0, valid);
-                    } else {
-                        for (int i = 0; i < ROWS; i++) {
-                            for (int lane = 0; lane < ROWS; lane++) {
-                                short word = m0 + i < words && lane < valid
-                                        ? rows.get(Layouts.SHORT, lane * rowBytes + Packing.I2S.wordByte(m0 + i))
-                                        : ZERO_WEIGHTS;
-                                int bits = word & 0xffff;
-                                threes |= bits & (bits >>> 1);
-                                tile[i * ROWS + lane] = word;
-                            }
-                        }
-                    }
-                    Base3LookupKernel.encodeChunk(tile, into, Base3LookupKernel.chunkByte(block, chunk, chunks));
-                }
+                threes |= encodeBlock(blockRows(data, first * rowBytes, valid * rowBytes), packing, rowBytes, cols,
+                        valid, into, intoBlock + (first - rowStart) / ROWS);
+            }
+            if (tq2) {
+                blockScales(data, 2L * packing.wordsPerBlock(), ROWS * rowBytes, rowBytes, packing.blockBytes(),
+                        cols / 256, rowStart, rowEnd, scales, totalBlocks, intoBlock);
             }
             return (threes & 0x5555555555555555L) != 0;
+        }
+
+        /**
+         * The {@code valid} rows at the start of {@code rows} (each {@code rowBytes} long, words placed as
+         * {@code packing} says) encoded as block {@code block} of {@code into}, chunk after chunk; words past the
+         * row's end (a last chunk of 128 columns) count as zero weights. Returns the transposes' code-3 bits.
+         */
+        private long encodeBlock(MemorySegment rows, Packing packing, long rowBytes, int cols, int valid,
+                                 MemorySegment into, int block) {
+            int words = cols / 8;
+            int chunks = Base3LookupKernel.chunks(cols);
+            long threes = 0;
+            for (int chunk = 0; chunk < chunks; chunk++) {
+                int m0 = chunk * Base3LookupKernel.CHUNK_WORDS;
+                if (m0 + ROWS <= words) {
+                    threes |= transposedTile(rows, packing, rowBytes, m0, valid);
+                } else {
+                    for (int i = 0; i < ROWS; i++) {
+                        for (int lane = 0; lane < ROWS; lane++) {
+                            short word = m0 + i < words && lane < valid
+                                    ? rows.get(Layouts.SHORT, lane * rowBytes + packing.wordByte(m0 + i))
+                                    : ZERO_WEIGHTS;
+                            int bits = word & 0xffff;
+                            threes |= bits & (bits >>> 1);
+                            tile[i * ROWS + lane] = word;
+                        }
+                    }
+                }
+                Base3LookupKernel.encodeChunk(tile, into, Base3LookupKernel.chunkByte(block, chunk, chunks));
+            }
+            return threes;
         }
 
         /**
