@@ -16,22 +16,21 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Ternary prompts (I2_S; TQ2_0 and TQ1_0 in the file's layout) by byte permutes: three columns of 32 rows per
- * lookup. Each 256-column chunk of a row is cut into
- * {@value #GROUPS} groups of (at most) three columns; a group's three weights w = c − 1 are one base-3 index
- * i = c₀ + 3c₁ + 9c₂ (0..26), stored per row as the byte pair (2i, 2i+1). For each token and group a 64-byte table
- * holds the 27 sums {@code Σ w·q} as 16-bit values, so one {@code selectFrom} of bytes ({@code vpermb}, which needs
- * AVX-512 VBMI) looks up all 32 rows' sums of the group at once: three multiply-adds per row for one permute and
- * one add, where {@link TernaryLookupKernel} spends five cycles of the permute port per eight columns. Sums stay in
- * 16 bits for a chunk (at most 256·127 = 32512) and are then widened; the result is the integer
- * {@code Σ (c−1)·q} of each row, converted as {@link I2SFormat#dot} does, or per 256-column block (a chunk is one
- * TQ2_0 block) folded with the block scales in block order as {@code TernaryBlockFormat.dot} does: bit for bit the
- * reference either way.
+ * Ternary prompts (I2_S, TQ2_0, TQ1_0) by byte permutes: three columns of 32 rows per lookup. Each 256-column chunk
+ * of a row is cut into {@value #GROUPS} groups of (at most) three columns; a group's three weights w = c − 1 are one
+ * base-3 index i = c₀ + 3c₁ + 9c₂ (0..26), stored per row as the byte pair (2i, 2i+1). For each token and group a
+ * 64-byte table holds the 27 sums {@code Σ w·q} as 16-bit values, so one {@code selectFrom} of bytes
+ * ({@code vpermb}, which needs AVX-512 VBMI) looks up all 32 rows' sums of the group at once: three multiply-adds
+ * per row for one permute and one add, where {@link TernaryLookupKernel} spends five cycles of the permute port per
+ * eight columns. Sums stay in 16 bits for a chunk (at most 256·127 = 32512) and are then widened; the result is the
+ * integer {@code Σ (c−1)·q} of each row, converted as {@link I2SFormat#dot} does, or per 256-column block (a chunk
+ * is one TQ2_0 block) folded with the block scales in block order as {@code TernaryBlockFormat.dot} does: bit for
+ * bit the reference either way.
  *
- * <p>The weights are encoded per prompt from the 32×32 tiles of words that {@link TernaryLookupKernel} transposes
- * (16 bits per three columns: 2.7 times the bytes of the 2-bit codes), into one copy all threads share when the
- * tokens are split. A code 3 (a weight of 2, which no file holds) has no base-3 index: such weights stay on
- * {@link TernaryLookupKernel}'s path.
+ * <p>The weights are encoded per product from the 32×32 tiles of words that {@link TernaryLookupKernel} transposes
+ * (or reads from a repacked layout), 16 bits per three columns: 2.7 times the bytes of the 2-bit codes, into one
+ * copy all threads share when the tokens are split. A code 3 (a weight of 2, which no file holds) has no base-3
+ * index: such weights stay on {@link TernaryLookupKernel}'s path.
  */
 final class Base3LookupKernel {
     /**
@@ -164,8 +163,9 @@ final class Base3LookupKernel {
      * One chunk of four row blocks (codes at bytes {@code base + i·stride}, i = 0..3; a stride of 0 repeats one
      * block) for four tokens (tables at {@code tables + j·tableStride}), whose first {@code tokens} and
      * {@code blocks} are added to {@code sums[at + j·tokenStride + 32·i ..]} in {@linkplain #sumIndex lane-pair
-     * order}. The accumulators go through {@code acc} (16·16 ints) to be widened: with 16 of them widened in place the method has too many
-     * values for C1, whose failure left it in the interpreter's profiling tier, never compiled by C2.
+     * order}. The accumulators go through {@code acc} (16·16 ints) to be widened: with 16 of them widened in place
+     * the method has too many values for C1, whose failure left it in the interpreter's profiling tier, never
+     * compiled by C2.
      */
     private static void fourTokens(MemorySegment codes, long base, long stride, MemorySegment tables, long table,
                                    long tableStride, int step, int tokens, int blocks, int[] sums, int at,
@@ -189,9 +189,12 @@ final class Base3LookupKernel {
         long end = (long) GROUPS * GROUP_BYTES;
         for (long o = 0; o < end; o += step) {
             ByteVector ta = LongVector.fromMemorySegment(LONGS, tables, table + o, LE).reinterpretAsBytes();
-            ByteVector tb = LongVector.fromMemorySegment(LONGS, tables, table + tableStride + o, LE).reinterpretAsBytes();
-            ByteVector tc = LongVector.fromMemorySegment(LONGS, tables, table + 2 * tableStride + o, LE).reinterpretAsBytes();
-            ByteVector td = LongVector.fromMemorySegment(LONGS, tables, table + 3 * tableStride + o, LE).reinterpretAsBytes();
+            ByteVector tb = LongVector.fromMemorySegment(LONGS, tables, table + tableStride + o, LE)
+                    .reinterpretAsBytes();
+            ByteVector tc = LongVector.fromMemorySegment(LONGS, tables, table + 2 * tableStride + o, LE)
+                    .reinterpretAsBytes();
+            ByteVector td = LongVector.fromMemorySegment(LONGS, tables, table + 3 * tableStride + o, LE)
+                    .reinterpretAsBytes();
             ByteVector i0 = LongVector.fromMemorySegment(LONGS, codes, base + o, LE).reinterpretAsBytes();
             a0 = a0.add(i0.selectFrom(ta).reinterpretAsShorts());
             b0 = b0.add(i0.selectFrom(tb).reinterpretAsShorts());

@@ -47,7 +47,7 @@ public final class KernelSelector {
         }
         return "Vector API " + Simd.BITS + "-bit (" + Simd.SHORT_LANES + " x 16-bit lanes)"
                 + (TernaryLookupKernel.SUPPORTED ? ", ternary lookup tables for prompts" : "")
-                + (Base3LookupKernel.SUPPORTED ? " (I2_S: base-3 byte permutes)" : "");
+                + (Base3LookupKernel.SUPPORTED ? " (base-3 byte permutes)" : "");
     }
 
     /**

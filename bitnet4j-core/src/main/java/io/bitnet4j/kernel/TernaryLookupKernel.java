@@ -37,8 +37,8 @@ import jdk.incubator.vector.VectorOperators;
  * word positions after another, so that the pass's tables stay in the L1 cache. Several tokens (prompt processing) take
  * the tokens in tiles of {@value #TILE_TOKENS}: each chunk of 128 or 256 columns builds the tiles' tables once and
  * runs every row block of the thread over them, two tokens per load of the codes, and over the row blocks of the
- * other matrices that take the same input where {@link MatMul} passes them together (q, k and v). Weights in the file's layout are
- * first transposed into per-thread scratch memory (one pass per row), which pays for itself from
+ * other matrices that take the same input where {@link MatMul} passes them together (q, k and v). Weights in the
+ * file's layout are first transposed into per-thread scratch memory (one pass per row), which pays for itself from
  * {@value #MIN_TOKENS_FROM_FILE_LAYOUT} tokens on; generation from the file's layout stays on {@link I2SKernel},
  * {@link TQ2Kernel} and {@link TQ1Kernel}. TQ1_0 prompts go as TQ2_0: each 32 rows are re-encoded into 2-bit codes
  * (the same codes and scales) just before they are transposed. With at least that many tokens per thread,
@@ -46,7 +46,7 @@ import jdk.incubator.vector.VectorOperators;
  * built on one thread only; weights in a file's layout are then transposed once into a copy all threads share.
  *
  * <p>Where the CPU has byte permutes ({@link Base3LookupKernel#SUPPORTED}), prompts take {@link Base3LookupKernel}
- * instead: weights in a file's layout (and I2_S repacked by {@code --repack}) are encoded per product from the same
+ * instead: weights in a file's layout (and those repacked by {@code --repack}) are encoded per product from the same
  * transposed tiles into its base-3 layout, three columns per 16 bits, and looked up three columns per permute. Rows
  * that hold a code 3 (file's layout) stay on this kernel's 128-column path.
  */
@@ -159,10 +159,12 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     @Override
     public void multiply(WeightMatrix w, Activations x, float[] out, int rowStart, int rowEnd) {
         Scratch s = SCRATCH.get();
-        if (base3(w) && x.tokens() >= MIN_TOKENS_FROM_FILE_LAYOUT) {
+        if (promptsByBase3() && x.tokens() >= MIN_TOKENS_FROM_FILE_LAYOUT) {
+            int blocks = blocks(rowEnd - rowStart);
             MemorySegment codes = s.base3Codes(Base3LookupKernel.encodedBytes(rowEnd - rowStart, w.cols()));
-            s.encodeBase3(w, rowStart, rowEnd, codes, 0, null, 0);
-            s.multiplyBase3(codes, null, w, out, rowStart, rowEnd, x);
+            float[] scales = blockScaled(w) ? s.scales(w.cols() / 256 * blocks * ROWS) : null;
+            s.encodeBase3(w, rowStart, rowEnd, codes, 0, scales, blocks);
+            s.multiplyBase3(codes, scales, w, out, rowStart, rowEnd, x);
         } else if (w.format() == TQ2_0Format.ROWS_32 && x.tokens() == 1) {
             multiplyTQ2OneToken(w, x, out, rowStart, rowEnd, s);
         } else if (x.tokens() == 1) {
@@ -181,15 +183,17 @@ final class TernaryLookupKernel implements TokenSplitKernel {
 
     @Override
     public void reserve(WeightMatrix w, SharedWeights shared) {
-        if (base3(w)) {
-            shared.reserve(Base3LookupKernel.encodedBytes(w.rows(), w.cols()), 0);
+        if (promptsByBase3()) {
+            shared.reserve(Base3LookupKernel.encodedBytes(w.rows(), w.cols()),
+                    blockScaled(w) ? w.cols() / 256 * blocks(w.rows()) * ROWS : 0);
         }
     }
 
     @Override
     public void prepareRows(WeightMatrix w, SharedWeights shared, int rowStart, int rowEnd) {
-        if (base3(w)) {
-            SCRATCH.get().encodeBase3(w, rowStart, rowEnd, shared.codes(), rowStart / ROWS, null, 0);
+        if (promptsByBase3()) {
+            SCRATCH.get().encodeBase3(w, rowStart, rowEnd, shared.codes(), rowStart / ROWS, shared.scales(),
+                    blocks(w.rows()));
         }
     }
 
@@ -197,7 +201,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     public void multiplyTokens(WeightMatrix[] ws, float[][] outs, SharedWeights[] shared, int count, Activations x,
                                int tokenStart, int tokenEnd) {
         Scratch s = SCRATCH.get();
-        if (base3(ws[0])) {
+        if (promptsByBase3()) {
             s.multiplyBase3(ws, outs, shared, count, x, tokenStart, tokenEnd);
             return;
         }
@@ -207,12 +211,9 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         multiplyTargets(count, x, tokenStart, tokenEnd, chunkWords, s);
     }
 
-    /**
-     * Whether prompts times {@code w} (I2_S repacked by this kernel for weights up to 1) go by
-     * {@link Base3LookupKernel}.
-     */
-    private boolean base3(WeightMatrix w) {
-        return Base3LookupKernel.SUPPORTED && this == WEIGHTS_UP_TO_ONE && w.format() == I2SFormat.I2S_128_ROWS_32;
+    /** Whether prompts times this instance's repacked weights (every weight up to 1) go by the base-3 kernel. */
+    private boolean promptsByBase3() {
+        return Base3LookupKernel.SUPPORTED && this == WEIGHTS_UP_TO_ONE;
     }
 
     /**
@@ -1163,9 +1164,10 @@ final class TernaryLookupKernel implements TokenSplitKernel {
 
         /**
          * Rows {@code [rowStart, rowEnd)} of ternary weights (I2_S, TQ2_0 or TQ1_0 in the file's layout, or
-         * {@link I2SFormat#I2S_128_ROWS_32}) encoded for {@link Base3LookupKernel} into {@code into}, the range's
-         * first block as block {@code intoBlock}, padded with zero weights; TQ2_0 and TQ1_0 block scales into
-         * {@code scales} as {@link #blockScales} lays them out for {@code totalBlocks} row blocks. Returns whether
+         * repacked: {@link I2SFormat#I2S_128_ROWS_32}, {@link TQ2_0Format#ROWS_32}) encoded for
+         * {@link Base3LookupKernel} into {@code into}, the range's first block as block {@code intoBlock}, padded
+         * with zero weights; TQ2_0 and TQ1_0 block scales into {@code scales} as {@link #blockScales} lays them out
+         * for {@code totalBlocks} row blocks. Returns whether
          * the weights held a code 3 (a weight of 2), which the encoding cannot hold: {@code into} is then unusable.
          */
         boolean encodeBase3(WeightMatrix w, int rowStart, int rowEnd, MemorySegment into, int intoBlock,
@@ -1174,7 +1176,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
             int cols = w.cols();
             int chunks = Base3LookupKernel.chunks(cols);
             io.bitnet4j.gguf.GgmlType type = w.tensor().type();
-            if (w.format() == I2SFormat.I2S_128_ROWS_32) {
+            if (w.format() == I2SFormat.I2S_128_ROWS_32 || w.format() == TQ2_0Format.ROWS_32) {
                 for (int first = rowStart; first < rowEnd; first += ROWS) {
                     int block = intoBlock + (first - rowStart) / ROWS;
                     for (int chunk = 0; chunk < chunks; chunk++) {
@@ -1182,6 +1184,13 @@ final class TernaryLookupKernel implements TokenSplitKernel {
                                 w.rows());
                         Base3LookupKernel.encodeChunk(tile, into,
                                 Base3LookupKernel.chunkByte(block, chunk, chunks));
+                        if (w.format() == TQ2_0Format.ROWS_32) {
+                            long halves = TQ2_0Format.interleavedScaleByte(w.rows(), cols, first / ROWS, chunk);
+                            for (int i = 0; i < ROWS; i++) {
+                                scales[(chunk * totalBlocks + block) * ROWS + i] =
+                                        Float.float16ToFloat(data.get(Layouts.SHORT, halves + 2L * i));
+                            }
+                        }
                     }
                 }
                 return false;
