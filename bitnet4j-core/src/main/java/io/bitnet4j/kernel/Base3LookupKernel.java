@@ -54,6 +54,8 @@ final class Base3LookupKernel {
      * block runs over them four tokens at a time, and each chunk's codes are read once per tile.
      */
     static final int TILE_TOKENS = 16;
+    /** The most chunks whose sums stay in 16 bits (see {@link #span}). */
+    private static final int MAX_SPAN = 4;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /**
      * Codes and tables are loaded as longs and read as bytes: the decode kernels load weight bytes from the mapped
@@ -168,7 +170,7 @@ final class Base3LookupKernel {
      * compiled by C2.
      */
     private static void fourTokens(MemorySegment codes, long base, long stride, MemorySegment tables, long table,
-                                   long tableStride, int step, int tokens, int blocks, int[] sums, int at,
+                                   long tableStride, long end, int step, int tokens, int blocks, int[] sums, int at,
                                    int tokenStride, int[] acc) {
         ShortVector a0 = ShortVector.zero(SHORTS);
         ShortVector a1 = a0;
@@ -186,7 +188,6 @@ final class Base3LookupKernel {
         ShortVector d1 = a0;
         ShortVector d2 = a0;
         ShortVector d3 = a0;
-        long end = (long) GROUPS * GROUP_BYTES;
         for (long o = 0; o < end; o += step) {
             ByteVector ta = LongVector.fromMemorySegment(LONGS, tables, table + o, LE).reinterpretAsBytes();
             ByteVector tb = LongVector.fromMemorySegment(LONGS, tables, table + tableStride + o, LE)
@@ -283,10 +284,15 @@ final class Base3LookupKernel {
             if (blockScaled) {
                 java.util.Arrays.fill(sumf, 0, size, 0f);
             }
-            for (int chunk = 0; chunk < chunks; chunk++) {
+            int span = blockScaled ? 1 : span(x.wide(), tile, n, cols, chunks, buffers.absSums(n * chunks));
+            for (int chunk = 0; chunk < chunks; chunk += span) {
+                int width = Math.min(span, chunks - chunk);
+                long tokenTables = (long) width * CHUNK_BYTES;
                 for (int t = 0; t < n; t++) {
-                    buildTables(x.wide(), (tile + t) * cols, cols, chunk, groupColumns, tables,
-                            (long) t * CHUNK_BYTES);
+                    for (int c = 0; c < width; c++) {
+                        buildTables(x.wide(), (tile + t) * cols, cols, chunk + c, groupColumns, tables,
+                                t * tokenTables + (long) c * CHUNK_BYTES);
+                    }
                 }
                 for (int m = 0; m < count; m++) {
                     Matrix matrix = matrices[m];
@@ -296,9 +302,9 @@ final class Base3LookupKernel {
                         long base = chunkByte(b, chunk, chunks);
                         long stride = blockCount == 4 ? chunkByte(b + 1, chunk, chunks) - base : 0;
                         for (int t = 0; t < n; t += 4) {
-                            fourTokens(matrix.codes, base, stride, tables, (long) t * CHUNK_BYTES, CHUNK_BYTES, step,
-                                    Math.min(4, n - t), blockCount, sums, matrix.sumsAt + (t * blocks + b) * ROWS,
-                                    blocks * ROWS, acc);
+                            fourTokens(matrix.codes, base, stride, tables, t * tokenTables, tokenTables,
+                                    tokenTables, step, Math.min(4, n - t), blockCount, sums,
+                                    matrix.sumsAt + (t * blocks + b) * ROWS, blocks * ROWS, acc);
                         }
                     }
                 }
@@ -322,6 +328,51 @@ final class Base3LookupKernel {
     /** Where the sum of lane {@code lane} of a 32-row block is kept: even lanes first, then odd lanes. */
     private static int sumIndex(int lane) {
         return (lane & 1) * HALF + lane / 2;
+    }
+
+    /**
+     * How many chunks the 16-bit sums of tokens {@code tile .. tile+n} may take before they are widened: 4, 2 or 1,
+     * the most for which every aligned span of chunks has {@code Σ |q| ≤ 32767} for every token. A row's sum over
+     * the span is at most that (|w| ≤ 1), and 16-bit additions wrap, so however the partial sums run over, the
+     * final one is exact when it fits. {@code absSums} takes each token's {@code Σ |q|} per chunk.
+     */
+    private static int span(short[] x, int tile, int n, int cols, int chunks, int[] absSums) {
+        for (int t = 0; t < n; t++) {
+            for (int c = 0; c < chunks; c++) {
+                absSums[t * chunks + c] = absSum(x, (tile + t) * cols + c * CHUNK_COLUMNS,
+                        Math.min(CHUNK_COLUMNS, cols - c * CHUNK_COLUMNS));
+            }
+        }
+        for (int span = MAX_SPAN; span > 1; span /= 2) {
+            if (spanFits(absSums, n, chunks, span)) {
+                return span;
+            }
+        }
+        return 1;
+    }
+
+    private static boolean spanFits(int[] absSums, int n, int chunks, int span) {
+        for (int t = 0; t < n; t++) {
+            for (int first = 0; first < chunks; first += span) {
+                int sum = 0;
+                for (int c = first; c < Math.min(chunks, first + span); c++) {
+                    sum += absSums[t * chunks + c];
+                }
+                if (sum > Short.MAX_VALUE) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** {@code Σ |x[from + i]|} for i below {@code count} (a multiple of 128): at most 256·127, exact in 16-bit lanes. */
+    private static int absSum(short[] x, int from, int count) {
+        ShortVector sum = ShortVector.zero(SHORTS);
+        for (int i = 0; i < count; i += SHORTS.length()) {
+            sum = sum.add(ShortVector.fromArray(SHORTS, x, from + i).abs());
+        }
+        return sum.reduceLanes(VectorOperators.ADD) & 0xffff;
     }
 
     /** {@code digit_j(i) − 1} of a base-3 index i < 27, 0 for the unused entries 27..31. */
@@ -455,15 +506,23 @@ final class Base3LookupKernel {
         private final int[] acc = new int[16 * HALF];
         private int[] sums = new int[0];
         private float[] floatSums = new float[0];
+        private int[] absSums = new int[0];
         /** Off-heap and on a cache-line boundary, so that no table load splits across two lines. */
         private final MemorySegment tables =
-                java.lang.foreign.Arena.ofAuto().allocate((long) TILE_TOKENS * CHUNK_BYTES, 64);
+                java.lang.foreign.Arena.ofAuto().allocate((long) TILE_TOKENS * MAX_SPAN * CHUNK_BYTES, 64);
 
         int[] sums(int size) {
             if (sums.length < size) {
                 sums = new int[size];
             }
             return sums;
+        }
+
+        int[] absSums(int size) {
+            if (absSums.length < size) {
+                absSums = new int[size];
+            }
+            return absSums;
         }
 
         float[] floatSums(int size) {

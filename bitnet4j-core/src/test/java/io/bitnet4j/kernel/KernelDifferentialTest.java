@@ -262,6 +262,43 @@ class KernelDifferentialTest {
     }
 
     /**
+     * The base-3 prompt kernel keeps I2_S sums in 16 bits over 4, 2 or 1 chunks of 256 columns, as far as every
+     * token's {@code Σ |q|} allows: activations of one outlier (127) and the rest 20, 40 or 100 (spans of 4, 2 and
+     * 1 chunks) against weights of every +1 (each row's sum is {@code Σ q}, the most a span can hold) and of random
+     * signs, 2,560 columns (ten chunks: spans that do not divide them) plus 128 (a partial chunk), on one to three
+     * threads, exactly the reference.
+     */
+    @ParameterizedTest(name = "activations {0}, {1} columns")
+    @CsvSource({"20, 2560", "40, 2560", "100, 2560", "40, 2688", "20, 2688"})
+    void base3KernelWidensItsSumsBeforeTheyCanOverflow(int level, int cols) {
+        assumeLookupKernel();
+        int rows = 128;
+        int tokens = 16;
+        SplittableRandom rng = new SplittableRandom(level * 31L + cols);
+        float[] x = new float[tokens * cols];
+        for (int t = 0; t < tokens; t++) {
+            java.util.Arrays.fill(x, t * cols, (t + 1) * cols, (t % 2 == 0 ? 1 : -1) * level / 127f);
+            x[t * cols + rng.nextInt(cols)] = 1f;
+        }
+        Activations prepared = new ActivationPreparer(tokens).prepare(x, cols, tokens, ActivationType.I8_TOKEN);
+        for (boolean allOnes : new boolean[] {true, false}) {
+            float[] values = new float[rows * cols];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = allOnes ? 0.25f : (rng.nextInt(3) - 1) * 0.25f;
+            }
+            WeightMatrix w = matrix(GgmlType.I2_S, values, cols, rows, rng);
+            float[] expected = multiply(w, prepared, KernelSelector.scalar(), 1);
+            if (allOnes) {
+                assertThat(expected[0]).as("the reference").isNotEqualTo(0f);
+            }
+            for (int threads = 1; threads <= 3; threads++) {
+                assertThat(multiply(w, prepared, KernelSelector.fastest(), threads))
+                        .as("%s weights, %d threads", allOnes ? "+1" : "random", threads).containsExactly(expected);
+            }
+        }
+    }
+
+    /**
      * TQ1_0 rows re-encoded as TQ2_0 for the lookup kernel's prompts hold the same values: random bytes (every base-3
      * digit pattern, and bytes no encoder writes), nonzero scales, rows from the middle of a matrix at an odd offset,
      * against the scalar decoders of both formats.
