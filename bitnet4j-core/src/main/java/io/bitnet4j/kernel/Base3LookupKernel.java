@@ -366,7 +366,7 @@ final class Base3LookupKernel {
         return true;
     }
 
-    /** {@code Σ |x[from + i]|} for i below {@code count} (a multiple of 128): at most 256·127, exact in 16-bit lanes. */
+    /** {@code Σ |x[from + i]|} for i below {@code count} (a multiple of 128, at most 256): exact in 16-bit lanes. */
     private static int absSum(short[] x, int from, int count) {
         ShortVector sum = ShortVector.zero(SHORTS);
         for (int i = 0; i < count; i += SHORTS.length()) {
