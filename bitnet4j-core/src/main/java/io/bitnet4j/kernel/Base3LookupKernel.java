@@ -50,8 +50,9 @@ final class Base3LookupKernel {
     /** Int lanes of a vector: the 16-bit sums of a row block as lane pairs. */
     private static final int HALF = ROWS / 2;
     /**
-     * Tokens whose tables are built together: their tables of a chunk (88 KB) stay in the L2 cache while every row
-     * block runs over them four tokens at a time, and each chunk's codes are read once per tile.
+     * Tokens whose tables are built together: their tables of a chunk (88 KB; 352 KB for a span of four chunks)
+     * stay in the L2 cache while every row block runs over them four tokens at a time, and each chunk's codes are
+     * read once per tile. Tiles of 8 measured slower, 32 the same (pp128, alternating processes).
      */
     static final int TILE_TOKENS = 16;
     /** The most chunks whose sums stay in 16 bits (see {@link #span}). */
@@ -95,7 +96,7 @@ final class Base3LookupKernel {
     }
 
     /**
-     * Encodes one chunk of a row block: {@code tile[32·i + lane]} is word i of the chunk (I2S packing) of row lane;
+     * Encodes one chunk of a row block: {@code tile[32·i + lane]} is word i of the chunk (either packing) of row lane;
      * words past the row's end must hold zero weights (codes 1). Group 8k+f takes field f of words 3k, 3k+1, 3k+2;
      * two groups at once, fields f and f+4 in the low and high byte of each lane (indexes below 27 do not carry).
      */
