@@ -184,8 +184,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     @Override
     public void reserve(WeightMatrix w, SharedWeights shared) {
         if (promptsByBase3()) {
-            shared.reserve(Base3LookupKernel.encodedBytes(w.rows(), w.cols()),
-                    blockScaled(w) ? w.cols() / 256 * blocks(w.rows()) * ROWS : 0);
+            reserveBase3(w, shared);
         }
     }
 
@@ -231,13 +230,18 @@ final class TernaryLookupKernel implements TokenSplitKernel {
      */
     static void reserveFileLayout(WeightMatrix w, SharedWeights shared) {
         if (Base3LookupKernel.SUPPORTED) {
-            shared.reserve(Base3LookupKernel.encodedBytes(w.rows(), w.cols()),
-                    blockScaled(w) ? w.cols() / 256 * blocks(w.rows()) * ROWS : 0);
+            reserveBase3(w, shared);
             return;
         }
         int blocks = (w.rows() + ROWS - 1) / ROWS;
         shared.reserve((long) blocks * (w.cols() / 8) * WORD_BYTES,
                 blockScaled(w) ? w.cols() / 256 * blocks * ROWS : 0);
+    }
+
+    /** Room in {@code shared} for the base-3 codes of every row of {@code w} and, for TQ2_0 and TQ1_0, its scales. */
+    private static void reserveBase3(WeightMatrix w, SharedWeights shared) {
+        shared.reserve(Base3LookupKernel.encodedBytes(w.rows(), w.cols()),
+                blockScaled(w) ? w.cols() / 256 * blocks(w.rows()) * ROWS : 0);
     }
 
     /** Row blocks of 32 that hold {@code rows} rows. */
@@ -1073,6 +1077,14 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         private MemorySegment tq2Rows = MemorySegment.NULL;
         /** One block's rows, copied in order before they are transposed. */
         private MemorySegment blockRows = MemorySegment.NULL;
+        /** {@link #tq2Rows}, grown to at least {@code bytes}. */
+        private MemorySegment tq2Rows(long bytes) {
+            if (tq2Rows.byteSize() < bytes) {
+                tq2Rows = java.lang.foreign.Arena.ofAuto().allocate(bytes, 64);
+            }
+            return tq2Rows;
+        }
+
         /** This thread's weights encoded for {@link Base3LookupKernel} (prompts split by rows). */
         private MemorySegment base3Codes = MemorySegment.NULL;
         private final Base3LookupKernel.Matrix[] base3Matrices = {
@@ -1132,9 +1144,9 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         }
 
         /**
-         * Every row of the {@code count} I2_S matrices encoded in {@code shared} times tokens {@code [tokenStart,
-         * tokenEnd)} of {@code x}; where a thread met a code 3 while encoding, each matrix instead goes through this
-         * thread's own transposed copy and the 128-column lookup.
+         * Every row of the {@code count} matrices encoded in {@code shared} times tokens {@code [tokenStart,
+         * tokenEnd)} of {@code x}; where a thread met a code 3 while encoding (I2_S or TQ2_0 in a file's layout),
+         * each matrix instead goes through this thread's own transposed copy and the 128-column lookup.
          */
         void multiplyBase3(WeightMatrix[] ws, float[][] outs, SharedWeights[] shared, int count, Activations x,
                            int tokenStart, int tokenEnd) {
@@ -1167,8 +1179,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
          * repacked: {@link I2SFormat#I2S_128_ROWS_32}, {@link TQ2_0Format#ROWS_32}) encoded for
          * {@link Base3LookupKernel} into {@code into}, the range's first block as block {@code intoBlock}, padded
          * with zero weights; TQ2_0 and TQ1_0 block scales into {@code scales} as {@link #blockScales} lays them out
-         * for {@code totalBlocks} row blocks. Returns whether
-         * the weights held a code 3 (a weight of 2), which the encoding cannot hold: {@code into} is then unusable.
+         * for {@code totalBlocks} row blocks. Returns whether the weights held a code 3 (a weight of 2), which the
+         * encoding cannot hold: {@code into} is then unusable.
          */
         boolean encodeBase3(WeightMatrix w, int rowStart, int rowEnd, MemorySegment into, int intoBlock,
                             float[] scales, int totalBlocks) {
@@ -1198,15 +1210,13 @@ final class TernaryLookupKernel implements TokenSplitKernel {
             if (type == io.bitnet4j.gguf.GgmlType.TQ1_0) {
                 int scaleBlocks = cols / 256;
                 long rowBytes = (long) scaleBlocks * TQ1Kernel.TQ2_BLOCK_BYTES;
-                if (tq2Rows.byteSize() < ROWS * rowBytes) {
-                    tq2Rows = java.lang.foreign.Arena.ofAuto().allocate(ROWS * rowBytes, 64);
-                }
+                MemorySegment rows = tq2Rows(ROWS * rowBytes);
                 for (int first = rowStart; first < rowEnd; first += ROWS) {
                     int valid = Math.min(ROWS, rowEnd - first);
                     int block = intoBlock + (first - rowStart) / ROWS;
-                    TQ1Kernel.toTQ2(data, scaleBlocks, first, valid, tq2Rows);
-                    encodeBlock(tq2Rows, Packing.TQ2, rowBytes, cols, valid, into, block);
-                    blockScales(tq2Rows, 2L * Packing.TQ2.wordsPerBlock(), ROWS * rowBytes, rowBytes,
+                    TQ1Kernel.toTQ2(data, scaleBlocks, first, valid, rows);
+                    encodeBlock(rows, Packing.TQ2, rowBytes, cols, valid, into, block);
+                    blockScales(rows, 2L * Packing.TQ2.wordsPerBlock(), ROWS * rowBytes, rowBytes,
                             Packing.TQ2.blockBytes(), scaleBlocks, 0, valid, scales, totalBlocks, block);
                 }
                 return false;
@@ -1259,8 +1269,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         }
 
         /**
-         * Words {@code [m0, m0+32)} of row block {@code block} of weights in {@link I2SFormat#I2S_128_ROWS_32} into
-         * {@link #tile} (word i of lane r at {@code 32·i + r}), zero weights past the row's end.
+         * Words {@code [m0, m0+32)} of row block {@code block} of repacked weights (I2_S or TQ2_0, 32 rows
+         * interleaved) into {@link #tile} (word i of lane r at {@code 32·i + r}), zero weights past the row's end.
          */
         private void interleavedTile(MemorySegment data, int block, int m0, int words, int rows) {
             for (int i = 0; i < ROWS; i++) {
@@ -1383,9 +1393,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
                           float[] scales, int totalBlocks) {
             int scaleBlocks = cols / 256;
             long rowBytes = (long) scaleBlocks * TQ1Kernel.TQ2_BLOCK_BYTES;
-            if (tq2Rows.byteSize() < ROWS * rowBytes) {
-                tq2Rows = java.lang.foreign.Arena.ofAuto().allocate(ROWS * rowBytes, 64);
-            }
+            tq2Rows(ROWS * rowBytes);
             sawWeightTwo = false;
             for (int first = rowStart; first < rowEnd; first += ROWS) {
                 int valid = Math.min(ROWS, rowEnd - first);
