@@ -38,7 +38,7 @@ final class Base3LookupKernel {
      * {@code -Dbitnet.kernel.base3=false}.
      */
     static final boolean SUPPORTED = TernaryLookupKernel.SUPPORTED && Simd.BYTE_PERMUTES
-            && Boolean.parseBoolean(System.getProperty("bitnet.kernel.base3", "true"));
+            && Simd.booleanProperty("bitnet.kernel.base3", true);
     static final int CHUNK_COLUMNS = 256;
     /** 32-row words (eight columns each) per chunk, the tile that is encoded at once. */
     static final int CHUNK_WORDS = CHUNK_COLUMNS / 8;

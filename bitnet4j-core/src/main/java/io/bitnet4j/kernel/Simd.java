@@ -29,17 +29,48 @@ final class Simd {
     private Simd() {
     }
 
+    /**
+     * The preferred width, or the narrower one {@code bitnet.vector.bits} asks for. A value other than 128, 256 or
+     * 512 is ignored with a warning that names it: thrown from here it had surfaced as "Vector API not available"
+     * and scalar kernels.
+     */
     private static int chooseBits() {
         int preferred = ShortVector.SPECIES_PREFERRED.vectorBitSize();
         String forced = System.getProperty("bitnet.vector.bits");
-        if (forced != null) {
-            int bits = Integer.parseInt(forced.trim());
-            if (bits != 128 && bits != 256 && bits != 512) {
-                throw new IllegalArgumentException("bitnet.vector.bits must be 128, 256 or 512, got " + forced);
-            }
-            return Math.min(bits, preferred);
+        if (forced == null) {
+            return preferred;
         }
-        return preferred;
+        return switch (forced.trim()) {
+            case "128", "256", "512" -> Math.min(Integer.parseInt(forced.trim()), preferred);
+            default -> {
+                warnIgnored("bitnet.vector.bits", forced, "128, 256 or 512", preferred + "-bit vectors");
+                yield preferred;
+            }
+        };
+    }
+
+    /**
+     * The boolean system property {@code name}: {@code defaultValue} when unset, or (with a warning) when it is
+     * neither true nor false.
+     */
+    static boolean booleanProperty(String name, boolean defaultValue) {
+        String value = System.getProperty(name);
+        if (value == null) {
+            return defaultValue;
+        }
+        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> {
+                warnIgnored(name, value, "true or false", String.valueOf(defaultValue));
+                yield defaultValue;
+            }
+        };
+    }
+
+    private static void warnIgnored(String name, String value, String allowed, String used) {
+        System.getLogger(Simd.class.getName()).log(System.Logger.Level.WARNING,
+                "-D" + name + "=" + value + " ignored: it takes " + allowed + "; using " + used);
     }
 
     private static boolean cpuFlag(String flag) {
