@@ -27,6 +27,14 @@ import io.bitnet4j.tensor.WeightMatrix;
  * F = feed-forward length, V = vocabulary.
  */
 public final class CpuForwardPass implements ForwardPass {
+    /**
+     * A batch of at least this many tokens attends a layer's F16 cache widened to floats once for all of them (each
+     * token otherwise widens every key and value it reads again).
+     */
+    private static final int MIN_TOKENS_TO_WIDEN = 4;
+    /** Up to this many positions (10.5 MB of floats for the 2B-4T shape); longer contexts attend the F16 cache. */
+    private static final int MAX_POSITIONS_TO_WIDEN = 2048;
+
     private final ModelConfig c;
     private final Weights w;
     private final InferenceOptions options;
@@ -284,6 +292,11 @@ public final class CpuForwardPass implements ForwardPass {
     /** Causal grouped-query attention of every (token, head), split across threads. */
     private void attend(int layer, KvCache cache, int n, int startPos) {
         attentionTask.set(cache, layer, startPos, n);
+        if (attentionTask.widened) {
+            attentionTask.widening = true;
+            pool.parallelFor(attentionTask.widenItems(), attentionTask);
+            attentionTask.widening = false;
+        }
         pool.parallelFor(attentionTask.items(), attentionTask);
         attentionTask.clear();
     }
@@ -435,6 +448,12 @@ public final class CpuForwardPass implements ForwardPass {
         private int tokens;
         /** Query heads per work item: 4 of one group together, or 1. */
         private int headsPerItem;
+        /** Whether this layer's cache is attended widened to floats, in {@link #keysWide} and {@link #valuesWide}. */
+        private boolean widened;
+        /** Whether the pool runs the widening of the cache rather than the attention. */
+        private boolean widening;
+        private float[] keysWide = new float[0];     // [L][KV]: positions [0, L) of the layer's keys
+        private float[] valuesWide = new float[0];   // [KV][padded L]: the layer's values, position by position
 
         AttentionTask(int workers, int context, int headDim) {
             scratch = new Attention.Scratch[workers];
@@ -457,6 +476,40 @@ public final class CpuForwardPass implements ForwardPass {
             boolean fours = cache.type() == KvType.F16 && c.groupSize() % 4 == 0
                     && tokens * c.headCount() / 4 >= scratch.length;
             this.headsPerItem = fours ? 4 : 1;
+            int positions = startPos + tokens;
+            this.widened = fours && tokens >= MIN_TOKENS_TO_WIDEN && positions <= MAX_POSITIONS_TO_WIDEN
+                    && attention.widensForPrompts() && !cache.hasNonFinite(layer);
+            if (widened) {
+                int keys = positions * c.kvDim();
+                int values = c.kvDim() * Attention.paddedLength(positions);
+                if (keysWide.length < keys || valuesWide.length < values) {
+                    int room = Math.min(2 * positions, MAX_POSITIONS_TO_WIDEN);
+                    keysWide = new float[Math.max(keys, room * c.kvDim())];
+                    valuesWide = new float[Math.max(values, c.kvDim() * Attention.paddedLength(room))];
+                }
+            }
+        }
+
+        /** Work items of the widening: each cached position's keys, then each dimension's values. */
+        int widenItems() {
+            return startPos + tokens + c.kvDim();
+        }
+
+        /** Widens the keys of positions, then the values of dimensions, {@code [start, end)} of the widen items. */
+        private void widen(int start, int end) {
+            int positions = startPos + tokens;
+            int kvDim = c.kvDim();
+            int padded = Attention.paddedLength(positions);
+            short[] keys = cache.keysF16(layer);
+            short[] values = cache.valuesF16(layer);
+            for (int item = start; item < end; item++) {
+                if (item < positions) {
+                    attention.widen(keys, item * kvDim, keysWide, item * kvDim, kvDim);
+                } else {
+                    int d = item - positions;
+                    attention.widen(values, d * cache.paddedCapacity(), valuesWide, d * padded, padded);
+                }
+            }
         }
 
         /** Work items: (token, head) pairs, or (token, four heads). */
@@ -478,6 +531,10 @@ public final class CpuForwardPass implements ForwardPass {
 
         @Override
         public void run(int worker, int start, int end) {
+            if (widening) {
+                widen(start, end);
+                return;
+            }
             int itemsPerToken = c.headCount() / headsPerItem;
             int headDim = c.headDim();
             for (int item = start; item < end; item++) {
@@ -487,7 +544,11 @@ public final class CpuForwardPass implements ForwardPass {
                 int kvOff = (h / c.groupSize()) * headDim;
                 int qOff = t * c.queryDim() + h * headDim;
                 int valueStride = cache.paddedCapacity();
-                if (cache.type() == KvType.F16) {
+                if (widened) {
+                    attention.groupWidened(q, qOff, keysWide, valuesWide, kvOff, c.kvDim(),
+                            Attention.paddedLength(startPos + tokens), length, headDim, attentionScale,
+                            scratch[worker], attended, qOff);
+                } else if (cache.type() == KvType.F16) {
                     AttentionKernel kernel = cache.hasNonFinite(layer) ? AttentionKernel.SCALAR : attention;
                     if (headsPerItem == 4) {
                         // A generated token whose groups all fall to this thread has them done together, its keys

@@ -23,6 +23,30 @@ public interface AttentionKernel {
         }
     }
 
+    /**
+     * Whether prompts widen each F16 cache layer to floats once per batch and attend with {@link #groupWidened}
+     * (where this kernel has it); else they attend with {@link #groupsF16}.
+     */
+    default boolean widensForPrompts() {
+        return false;
+    }
+
+    /** {@code to[toOffset + i] = (float) from[offset + i]} for F16 values, i below {@code count}. */
+    default void widen(short[] from, int offset, float[] to, int toOffset, int count) {
+        for (int i = 0; i < count; i++) {
+            to[toOffset + i] = Float.float16ToFloat(from[offset + i]);
+        }
+    }
+
+    /**
+     * {@link #groupsF16} for one group of four heads (cache head {@code kvOff / headDim}) over a cache layer that
+     * {@link #widen} widened to floats: bit for bit the same results. Only where {@link #widensForPrompts}.
+     */
+    default void groupWidened(float[] q, int qOff, float[] k, float[] v, int kvOff, int rowStride, int valueStride,
+                              int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
+        throw new UnsupportedOperationException("this attention kernel attends only the F16 cache itself");
+    }
+
     /** The scalar reference. */
     AttentionKernel SCALAR = new AttentionKernel() {
         @Override
@@ -53,6 +77,24 @@ public interface AttentionKernel {
                               Attention.Scratch s, float[] out, int outOff) {
             VectorAttention.groupsF16(q, qOff, k, v, firstHead, groupSize, rowStride, valueStride, length, headDim,
                     groups, scale, s, out, outOff);
+        }
+
+        @Override
+        public boolean widensForPrompts() {
+            return true;
+        }
+
+        @Override
+        public void widen(short[] from, int offset, float[] to, int toOffset, int count) {
+            VectorAttention.widen(from, offset, to, toOffset, count);
+        }
+
+        @Override
+        public void groupWidened(float[] q, int qOff, float[] k, float[] v, int kvOff, int rowStride,
+                                 int valueStride, int length, int headDim, float scale, Attention.Scratch s,
+                                 float[] out, int outOff) {
+            VectorAttention.groupWidened(q, qOff, k, v, kvOff, rowStride, valueStride, length, headDim, scale, s,
+                    out, outOff);
         }
 
         @Override

@@ -85,6 +85,49 @@ final class VectorAttention {
     }
 
     /**
+     * {@link #groupsF16} for one group of four heads over a cache layer already widened to floats ({@link #widen}):
+     * keys at {@code k[j·rowStride + kvOff ..]}, values at {@code v[(kvOff + d)·valueStride + j]}. A prompt widens each
+     * layer once for all its tokens, where {@link #groupsF16} widens every key and value for each token again.
+     */
+    static void groupWidened(float[] q, int qOff, float[] k, float[] v, int kvOff, int rowStride, int valueStride,
+                             int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
+        float[] query = s.groupQueries;
+        for (int i = 0; i < 4 * headDim; i++) {
+            query[i] = Attention.roundToF16(q[qOff + i]);
+        }
+        float[][] p = s.groupScores;
+        for (int j = 0; j < length; j++) {
+            fourScoresWidened(k, j * rowStride + kvOff, query, 0, headDim, p, 0, j);
+        }
+        int padded = Attention.paddedLength(length);
+        for (int h = 0; h < 4; h++) {
+            softmax(p[h], length, scale, s.lanes);
+            for (int j = 0; j < length; j++) {
+                p[h][j] = Attention.roundToF16(p[h][j]);
+            }
+            Arrays.fill(p[h], length, padded, 0f);
+        }
+        fourHeadValuesWidened(v, kvOff * valueStride, valueStride, p, 0, length, padded, headDim, out, outOff);
+    }
+
+    /**
+     * {@code to[toOffset + i] = (float) from[offset + i]} for F16 values, i below {@code count}: exact for every
+     * finite value, as the widening inside {@link #fourScores} (a layer holding an infinity or NaN is attended by
+     * the reference).
+     */
+    static void widen(short[] from, int offset, float[] to, int toOffset, int count) {
+        int i = 0;
+        for (; i + FLOATS.length() <= count; i += FLOATS.length()) {
+            ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, from, offset + i)
+                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretShape(FLOATS, 0)).mul(0x1p112f).intoArray(to, toOffset + i);
+        }
+        for (; i < count; i++) {
+            to[toOffset + i] = Float.float16ToFloat(from[offset + i]);
+        }
+    }
+
+    /**
      * {@code p[p0 + h][j] = dotF16(key, query of head h)} for four heads, whose F16-rounded queries lie one after
      * the other in {@code query} from {@code q0}: the blocked sums as {@link #blockedF16} (its widening inline, for
      * the same reason), the four lane trees at once ({@link FloatLanes#UPPER_HALF}), then the remaining elements in
@@ -262,6 +305,160 @@ final class VectorAttention {
                 for (int i = blocked; i < length; i++) {
                     float xA = Float.float16ToFloat(v[rowA + i]);
                     float xB = Float.float16ToFloat(v[rowB + i]);
+                    sXA += xA * pX[i];
+                    sYA += xA * pY[i];
+                    sXB += xB * pX[i];
+                    sYB += xB * pY[i];
+                }
+                int oX = outOff + 2 * pair * headDim;
+                int oY = oX + headDim;
+                out[oX + d] = (float) sXA;
+                out[oY + d] = (float) sYA;
+                out[oX + dB] = (float) sXB;
+                out[oY + dB] = (float) sYB;
+            }
+        }
+    }
+
+    /** {@link #fourScores} over keys already widened to floats ({@link #widen}). */
+    private static void fourScoresWidened(float[] k, int kOff, float[] query, int q0, int headDim, float[][] p, int p0,
+                                   int j) {
+        int blocked = headDim & ~63;
+        int q1 = q0 + headDim;
+        int q2 = q1 + headDim;
+        int q3 = q2 + headDim;
+        FloatVector a00 = FloatVector.zero(FLOATS);
+        FloatVector a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int i = 0; i < blocked; i += 64) {
+            FloatVector x0 = FloatVector.fromArray(FLOATS, k, kOff + i);
+            FloatVector x1 = FloatVector.fromArray(FLOATS, k, kOff + i + 16);
+            FloatVector x2 = FloatVector.fromArray(FLOATS, k, kOff + i + 32);
+            FloatVector x3 = FloatVector.fromArray(FLOATS, k, kOff + i + 48);
+            a00 = x0.fma(FloatVector.fromArray(FLOATS, query, q0 + i), a00);
+            a01 = x1.fma(FloatVector.fromArray(FLOATS, query, q0 + i + 16), a01);
+            a02 = x2.fma(FloatVector.fromArray(FLOATS, query, q0 + i + 32), a02);
+            a03 = x3.fma(FloatVector.fromArray(FLOATS, query, q0 + i + 48), a03);
+            a10 = x0.fma(FloatVector.fromArray(FLOATS, query, q1 + i), a10);
+            a11 = x1.fma(FloatVector.fromArray(FLOATS, query, q1 + i + 16), a11);
+            a12 = x2.fma(FloatVector.fromArray(FLOATS, query, q1 + i + 32), a12);
+            a13 = x3.fma(FloatVector.fromArray(FLOATS, query, q1 + i + 48), a13);
+            a20 = x0.fma(FloatVector.fromArray(FLOATS, query, q2 + i), a20);
+            a21 = x1.fma(FloatVector.fromArray(FLOATS, query, q2 + i + 16), a21);
+            a22 = x2.fma(FloatVector.fromArray(FLOATS, query, q2 + i + 32), a22);
+            a23 = x3.fma(FloatVector.fromArray(FLOATS, query, q2 + i + 48), a23);
+            a30 = x0.fma(FloatVector.fromArray(FLOATS, query, q3 + i), a30);
+            a31 = x1.fma(FloatVector.fromArray(FLOATS, query, q3 + i + 16), a31);
+            a32 = x2.fma(FloatVector.fromArray(FLOATS, query, q3 + i + 32), a32);
+            a33 = x3.fma(FloatVector.fromArray(FLOATS, query, q3 + i + 48), a33);
+        }
+        FloatVector a = a00.add(a02).add(a01.add(a03));
+        FloatVector b = a10.add(a12).add(a11.add(a13));
+        FloatVector c = a20.add(a22).add(a21.add(a23));
+        FloatVector e = a30.add(a32).add(a31.add(a33));
+        FloatVector ab = a.add(a.rearrange(FloatLanes.SWAP_HALF)).blend(b.add(b.rearrange(FloatLanes.SWAP_HALF)),
+                FloatLanes.UPPER_HALF);
+        FloatVector ce = c.add(c.rearrange(FloatLanes.SWAP_HALF)).blend(e.add(e.rearrange(FloatLanes.SWAP_HALF)),
+                FloatLanes.UPPER_HALF);
+        ab = ab.add(ab.rearrange(FloatLanes.SWAP_QUARTER));
+        ce = ce.add(ce.rearrange(FloatLanes.SWAP_QUARTER));
+        FloatVector all = ab.blend(ce, FloatLanes.UPPER_QUARTERS);
+        all = all.add(all.rearrange(FloatLanes.SWAP_2));
+        all = all.add(all.rearrange(FloatLanes.SWAP_1));
+        double s0 = blocked == 0 ? 0f : all.lane(0);
+        double s1 = blocked == 0 ? 0f : all.lane(8);
+        double s2 = blocked == 0 ? 0f : all.lane(4);
+        double s3 = blocked == 0 ? 0f : all.lane(12);
+        for (int i = blocked; i < headDim; i++) {
+            float x = k[kOff + i];
+            s0 += x * query[q0 + i];
+            s1 += x * query[q1 + i];
+            s2 += x * query[q2 + i];
+            s3 += x * query[q3 + i];
+        }
+        p[p0][j] = (float) s0;
+        p[p0 + 1][j] = (float) s1;
+        p[p0 + 2][j] = (float) s2;
+        p[p0 + 3][j] = (float) s3;
+    }
+
+    /** {@link #fourHeadValues} over values already widened to floats ({@link #widen}). */
+    private static void fourHeadValuesWidened(float[] v, int base, int stride, float[][] p, int first, int length, int n,
+                                       int headDim, float[] out, int outOff) {
+        int blocked = n & ~63;
+        int half = (headDim + 1) / 2;
+        for (int d = 0; d < half; d++) {
+            int dB = Math.min(d + half, headDim - 1);
+            int rowA = base + d * stride;
+            int rowB = base + dB * stride;
+            for (int pair = 0; pair < 2; pair++) {
+                float[] pX = p[first + 2 * pair];
+                float[] pY = p[first + 2 * pair + 1];
+                FloatVector a00 = FloatVector.zero(FLOATS);
+                FloatVector a01 = a00, a02 = a00, a03 = a00;
+                FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+                FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+                FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+                for (int i = 0; i < blocked; i += 64) {
+                FloatVector x0 = FloatVector.fromArray(FLOATS, v, rowA + i);
+                FloatVector x1 = FloatVector.fromArray(FLOATS, v, rowA + i + 16);
+                FloatVector x2 = FloatVector.fromArray(FLOATS, v, rowA + i + 32);
+                FloatVector x3 = FloatVector.fromArray(FLOATS, v, rowA + i + 48);
+                    FloatVector px0 = FloatVector.fromArray(FLOATS, pX, i);
+                    FloatVector px1 = FloatVector.fromArray(FLOATS, pX, i + 16);
+                    FloatVector px2 = FloatVector.fromArray(FLOATS, pX, i + 32);
+                    FloatVector px3 = FloatVector.fromArray(FLOATS, pX, i + 48);
+                    FloatVector py0 = FloatVector.fromArray(FLOATS, pY, i);
+                    FloatVector py1 = FloatVector.fromArray(FLOATS, pY, i + 16);
+                    FloatVector py2 = FloatVector.fromArray(FLOATS, pY, i + 32);
+                    FloatVector py3 = FloatVector.fromArray(FLOATS, pY, i + 48);
+                    a00 = x0.fma(px0, a00);
+                    a01 = x1.fma(px1, a01);
+                    a02 = x2.fma(px2, a02);
+                    a03 = x3.fma(px3, a03);
+                    a10 = x0.fma(py0, a10);
+                    a11 = x1.fma(py1, a11);
+                    a12 = x2.fma(py2, a12);
+                    a13 = x3.fma(py3, a13);
+                FloatVector y0 = FloatVector.fromArray(FLOATS, v, rowB + i);
+                FloatVector y1 = FloatVector.fromArray(FLOATS, v, rowB + i + 16);
+                FloatVector y2 = FloatVector.fromArray(FLOATS, v, rowB + i + 32);
+                FloatVector y3 = FloatVector.fromArray(FLOATS, v, rowB + i + 48);
+                    a20 = y0.fma(px0, a20);
+                    a21 = y1.fma(px1, a21);
+                    a22 = y2.fma(px2, a22);
+                    a23 = y3.fma(px3, a23);
+                    a30 = y0.fma(py0, a30);
+                    a31 = y1.fma(py1, a31);
+                    a32 = y2.fma(py2, a32);
+                    a33 = y3.fma(py3, a33);
+                }
+                FloatVector a = a00.add(a02).add(a01.add(a03));
+                FloatVector b = a10.add(a12).add(a11.add(a13));
+                FloatVector c = a20.add(a22).add(a21.add(a23));
+                FloatVector e = a30.add(a32).add(a31.add(a33));
+                FloatVector ab = a.add(a.rearrange(FloatLanes.SWAP_HALF)).blend(b.add(b.rearrange(FloatLanes.SWAP_HALF)),
+                        FloatLanes.UPPER_HALF);
+                FloatVector ce = c.add(c.rearrange(FloatLanes.SWAP_HALF)).blend(e.add(e.rearrange(FloatLanes.SWAP_HALF)),
+                        FloatLanes.UPPER_HALF);
+                ab = ab.add(ab.rearrange(FloatLanes.SWAP_QUARTER));
+                ce = ce.add(ce.rearrange(FloatLanes.SWAP_QUARTER));
+                FloatVector all = ab.blend(ce, FloatLanes.UPPER_QUARTERS);
+                all = all.add(all.rearrange(FloatLanes.SWAP_2));
+                all = all.add(all.rearrange(FloatLanes.SWAP_1));
+                double sXA = blocked == 0 ? 0f : all.lane(0);
+                double sYA = blocked == 0 ? 0f : all.lane(8);
+                double sXB = blocked == 0 ? 0f : all.lane(4);
+                double sYB = blocked == 0 ? 0f : all.lane(12);
+                // The reference adds the padding cells too, each a product of +0 and a finite value (clearFrom keeps
+                // them finite; a layer with an infinity or NaN goes to the reference), so ±0. A sum starts at +0 and
+                // rounding to nearest never makes it −0, and any other sum stays itself when ±0 is added: stopping
+                // at the attended length is exact and halves the serial tail on average.
+                for (int i = blocked; i < length; i++) {
+                    float xA = v[rowA + i];
+                    float xB = v[rowB + i];
                     sXA += xA * pX[i];
                     sYA += xA * pY[i];
                     sXB += xB * pX[i];

@@ -93,6 +93,75 @@ class AttentionDifferentialTest {
         }
     }
 
+    /**
+     * A group of four heads over the cache widened to floats (as prompts attend it) against single heads of the
+     * reference on the F16 cache: the same bits, for lengths inside and across 64-position blocks, any group, and a
+     * widened copy whose value rows are as long as the padded length (not the cache's capacity).
+     */
+    @ParameterizedTest(name = "head dim {0}")
+    @ValueSource(ints = {64, 80, 128, 8})
+    void aGroupOverTheWidenedCacheEqualsSingleHeadsOfTheReference(int headDim) {
+        assumeTrue(VectorAttention.SUPPORTED, "vector attention needs 16 float lanes (AVX-512); this machine has "
+                + Simd.FLOATS.length());
+        SplittableRandom rng = new SplittableRandom(57L * headDim);
+        int kvHeads = 3;
+        int kvDim = kvHeads * headDim;
+        for (int trial = 0; trial < 12; trial++) {
+            int length = 1 + rng.nextInt(trial < 4 ? 64 : 300);
+            int capacity = length + rng.nextInt(40);
+            KvCache cache = new KvCache(io.bitnet4j.engine.KvType.F16, 1, capacity, kvDim);
+            for (int pos = 0; pos < capacity; pos++) {
+                cache.store(0, pos, gaussian(rng, kvDim, 2), 0, gaussian(rng, kvDim, 1), 0);
+            }
+            int padded = Attention.paddedLength(length);
+            float[] keys = new float[length * kvDim];
+            AttentionKernel.VECTOR.widen(cache.keysF16(0), 0, keys, 0, keys.length);
+            float[] values = new float[kvDim * padded];
+            for (int d = 0; d < kvDim; d++) {
+                AttentionKernel.VECTOR.widen(cache.valuesF16(0), d * cache.paddedCapacity(), values, d * padded,
+                        padded);
+            }
+            int kvOff = headDim * rng.nextInt(kvHeads);
+            float[] q = gaussian(rng, 4 * headDim + 3, 3);
+            float scale = 1f / (float) Math.sqrt(headDim);
+            float[] expected = new float[4 * headDim + 2];
+            float[] actual = new float[4 * headDim + 2];
+            Attention.Scratch s = new Attention.Scratch(capacity, headDim);
+            for (int h = 0; h < 4; h++) {
+                Attention.headF16(q, 3 + h * headDim, cache.keysF16(0), cache.valuesF16(0), kvOff, kvDim,
+                        cache.paddedCapacity(), length, headDim, scale, s, expected, 2 + h * headDim);
+            }
+            AttentionKernel.VECTOR.groupWidened(q, 3, keys, values, kvOff, kvDim, padded, length, headDim, scale, s,
+                    actual, 2);
+            assertThat(actual).as("length %d, cache head %d", length, kvOff / headDim).containsExactly(expected);
+        }
+    }
+
+    /** The vector widening of F16 values against the scalar one: every half but infinities and NaNs, odd runs. */
+    @org.junit.jupiter.api.Test
+    void vectorWideningEqualsTheScalarOne() {
+        assumeTrue(VectorAttention.SUPPORTED, "vector attention needs 16 float lanes (AVX-512); this machine has "
+                + Simd.FLOATS.length());
+        short[] halves = new short[65536];
+        int count = 0;
+        for (int bits = 0; bits < 65536; bits++) {
+            if ((bits & 0x7c00) != 0x7c00) {
+                halves[count++] = (short) bits;
+            }
+        }
+        SplittableRandom rng = new SplittableRandom(5);
+        float[] expected = new float[count + 40];
+        float[] actual = new float[count + 40];
+        for (int trial = 0; trial < 20; trial++) {
+            int offset = rng.nextInt(17);
+            int toOffset = rng.nextInt(23);
+            int run = trial == 0 ? count - offset : rng.nextInt(200);
+            AttentionKernel.SCALAR.widen(halves, offset, expected, toOffset, run);
+            AttentionKernel.VECTOR.widen(halves, offset, actual, toOffset, run);
+            assertThat(actual).as("%d halves from %d to %d", run, offset, toOffset).containsExactly(expected);
+        }
+    }
+
     @ParameterizedTest(name = "spread {0}")
     @ValueSource(doubles = {1, 30, 300})
     void vectorSoftmaxEqualsTheReferenceBitForBit(double spread) {
