@@ -246,7 +246,10 @@ final class Base3LookupKernel {
     /**
      * {@link #fourTokens} for six tokens (24 accumulators): ten loads, each with the bounds check C2 keeps, for 24
      * permutes instead of eight for 16; the checks share the vector ports. Stand-alone (outside the repository, codes
-     * from L3): 72-78 against 63-65 multiply-adds per cycle for four tokens.
+     * from L3): 72-78 against 63-65 multiply-adds per cycle for four tokens. Only where a thread has at least a
+     * tile of tokens: C2 takes up to 41 MB of memory to compile it (27 MB for {@link #fourTokens}), which raised
+     * the peak RSS of a 17-token prompt (2B-4T, -c 4096) by 12-28 MiB, and the time to its first token from
+     * 2.8-2.9 s to 3.4-3.7 s.
      */
     private static void sixTokens(MemorySegment codes, long base, long stride, MemorySegment tables, long table,
                                   long tableStride, long end, int step, int tokens, int blocks, int[] sums, int at,
@@ -367,7 +370,8 @@ final class Base3LookupKernel {
     /**
      * Tokens {@code [tokenStart, tokenEnd)} of {@code x} times the {@code count} encoded matrices: tile by tile
      * ({@value #TILE_TOKENS} tokens), each chunk builds the tile's tables once and runs every row block of every
-     * matrix over them, four tokens and four row blocks at a time (the last blocks of a matrix one at a time).
+     * matrix over them, six tokens (where the range holds a whole tile; else, and for the last four or fewer, four)
+     * and four row blocks at a time (the last blocks of a matrix one at a time).
      */
     static void multiply(Matrix[] matrices, int count, Activations x, int tokenStart, int tokenEnd,
                          Buffers buffers) {
@@ -386,6 +390,7 @@ final class Base3LookupKernel {
         MemorySegment tables = buffers.tables();
         int[] acc = buffers.acc;
         int step = groupStep;
+        int tokensPerStep = tokenEnd - tokenStart >= TILE_TOKENS ? 6 : 4;
         for (int tile = tokenStart; tile < tokenEnd; tile += TILE_TOKENS) {
             int n = Math.min(TILE_TOKENS, tokenEnd - tile);
             java.util.Arrays.fill(sums, 0, size, 0);
@@ -410,7 +415,7 @@ final class Base3LookupKernel {
                         long base = chunkByte(b, chunk, chunks);
                         long stride = blockCount == 4 ? chunkByte(b + 1, chunk, chunks) - base : 0;
                         for (int t = 0, tokens; t < n; t += tokens) {
-                            tokens = Math.min(n - t, n - t > 4 ? 6 : 4);
+                            tokens = Math.min(n - t, n - t > 4 ? tokensPerStep : 4);
                             if (tokens > 4) {
                                 sixTokens(matrix.codes, base, stride, tables, t * tokenTables, tokenTables,
                                         tokenTables, step, tokens, blockCount, sums,
@@ -594,14 +599,29 @@ final class Base3LookupKernel {
             }
         }
 
-        /** {@code out[t·rows + r] = sumf} (Q8_K) or {@code sumf / actScale} (per-token int8), as the reference. */
+        /**
+         * {@code out[t·rows + r] = sumf} (Q8_K) or {@code sumf / actScale} (per-token int8), as the reference: a
+         * block's even and odd rows as two vectors, interleaved into row order as in {@link #scaleInto}.
+         */
         private void storeFloats(float[] sumf, int tile, int n, Activations x) {
             boolean perBlock = x.type() == io.bitnet4j.tensor.ActivationType.Q8_K;
+            int count = rowEnd - rowStart;
+            int whole = count & -ROWS;
             for (int t = 0; t < n; t++) {
                 float actScale = perBlock ? 1f : x.scales()[tile + t];
                 int from = sumsAt + t * blocks * ROWS;
                 int to = (tile + t) * rows + rowStart;
-                for (int r = 0; r < rowEnd - rowStart; r++) {
+                for (int r = 0; r < whole; r += ROWS) {
+                    FloatVector even = FloatVector.fromArray(Simd.FLOATS, sumf, from + r);
+                    FloatVector odd = FloatVector.fromArray(Simd.FLOATS, sumf, from + r + HALF);
+                    if (!perBlock) {
+                        even = even.div(actScale);
+                        odd = odd.div(actScale);
+                    }
+                    even.rearrange(INTERLEAVE_LOWER, odd).intoArray(out, to + r);
+                    even.rearrange(INTERLEAVE_UPPER, odd).intoArray(out, to + r + HALF);
+                }
+                for (int r = whole; r < count; r++) {
                     float sum = sumf[from + (r & -ROWS) + sumIndex(r % ROWS)];
                     out[to + r] = perBlock ? sum : sum / actScale;
                 }

@@ -132,7 +132,11 @@ class KernelDifferentialTest {
         for (int trial = 0; trial < 8; trial++) {
             int cols = blockColumns * (1 + rng.nextInt(type == GgmlType.I2_S ? 30 : 15));
             int rows = interleave ? 32 * (1 + rng.nextInt(5)) : 1 + rng.nextInt(140);
+            // Trials 1 and 3: more than a tile of the base-3 kernel on one thread (six-token steps, the last tile
+            // ending in a step of five, or of three), and two or three tiles' worth split across threads.
             int tokens = interleave && trial % 2 == 0 ? 1 + rng.nextInt(2)
+                    : trial == 1 ? Base3LookupKernel.TILE_TOKENS + 5
+                    : trial == 3 ? 2 * Base3LookupKernel.TILE_TOKENS + 3
                     : TernaryLookupKernel.MIN_TOKENS_FROM_FILE_LAYOUT + rng.nextInt(33);
             float[] values = new float[rows * cols];
             for (int i = 0; i < values.length; i++) {
