@@ -246,10 +246,10 @@ final class Base3LookupKernel {
     /**
      * {@link #fourTokens} for six tokens (24 accumulators): ten loads, each with the bounds check C2 keeps, for 24
      * permutes instead of eight for 16; the checks share the vector ports. Stand-alone (outside the repository, codes
-     * from L3): 72-78 against 63-65 multiply-adds per cycle for four tokens. Only where a thread has at least a
+     * from L3): 71-75 against 63-65 multiply-adds per cycle for four tokens. Only where a thread has at least a
      * tile of tokens: C2 takes up to 41 MB of memory to compile it (27 MB for {@link #fourTokens}), which raised
      * the peak RSS of a 17-token prompt (2B-4T, -c 4096) by 12-28 MiB, and the time to its first token from
-     * 2.8-2.9 s to 3.4-3.7 s.
+     * 3.0-3.1 s to 3.4-3.7 s.
      */
     private static void sixTokens(MemorySegment codes, long base, long stride, MemorySegment tables, long table,
                                   long tableStride, long end, int step, int tokens, int blocks, int[] sums, int at,
