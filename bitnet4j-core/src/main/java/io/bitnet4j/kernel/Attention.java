@@ -39,10 +39,15 @@ public final class Attention {
         float[] groupQueries;
         /** A score array like {@link #scores} for each of those heads. */
         float[][] groupScores;
+        /** One position's cached keys of the cache heads of {@link #groupQueries}' heads, widened to floats. */
+        float[] keyRows;
+        /** Two cached value rows (each {@link #scores}' length) of one head, widened to floats. */
+        final float[] valueRows;
 
         public Scratch(int context, int headDim) {
             this.scores = new float[context + POSITION_PAD + LANES];
             this.query = new float[headDim];
+            this.valueRows = new float[2 * scores.length];
             this.headDim = headDim;
             reserveGroups(1);
         }
@@ -52,6 +57,7 @@ public final class Attention {
             if (groupScores == null || groupScores.length < 4 * groups) {
                 groupQueries = new float[4 * groups * headDim];
                 groupScores = new float[4 * groups][scores.length];
+                keyRows = new float[groups * headDim];
             }
         }
     }

@@ -47,9 +47,11 @@ final class VectorAttention {
     /**
      * {@link #headF16} for {@code groups} groups of four query heads, each four sharing one cache head (grouped-query
      * attention): the heads from {@code firstHead} on, at {@code q[qOff + h·headDim ..]}, results at
-     * {@code out[outOff + h·headDim ..]}; head h reads cache head {@code h / groupSize}. Each key and value element is
-     * widened once for a group's four heads, and every head's operations and their order are those of
-     * {@link #headF16}. The scores go position by position through all the groups, so that each position's keys
+     * {@code out[outOff + h·headDim ..]}; head h reads cache head {@code h / groupSize}. Every head's operations and
+     * their order are those of {@link #headF16}: each position's keys (those of all the groups' cache heads) and each
+     * pair of value rows are widened into scratch once and go through the loops of {@link #groupWidened} (widened
+     * inside those loops, each value row was widened once per pair of heads; decoding ran the same speed, tg64 and
+     * tg32 at depth 1024). The scores go position by position through all the groups, so that each position's keys
      * (for the groups side by side in one cache row) are read once and in order: group by group, decoding read 256
      * of every 1,280 bytes per pass, at half the speed from memory (the 2B-4T shape at 2,048 positions).
      */
@@ -62,11 +64,13 @@ final class VectorAttention {
             query[i] = Attention.roundToF16(q[qOff + i]);
         }
         float[][] p = s.groupScores;
+        int firstKv = firstHead / groupSize * headDim;
+        int keys = ((firstHead + 4 * groups - 1) / groupSize + 1) * headDim - firstKv;
         for (int j = 0; j < length; j++) {
-            int row = j * rowStride;
+            widen(k, j * rowStride + firstKv, s.keyRows, 0, keys);
             for (int g = 0; g < groups; g++) {
                 int kvOff = (firstHead + 4 * g) / groupSize * headDim;
-                fourScores(k, row + kvOff, query, 4 * g * headDim, headDim, p, 4 * g, j);
+                fourScores(s.keyRows, kvOff - firstKv, query, 4 * g * headDim, headDim, p, 4 * g, j);
             }
         }
         int padded = Attention.paddedLength(length);
@@ -79,8 +83,15 @@ final class VectorAttention {
         }
         for (int g = 0; g < groups; g++) {
             int kvOff = (firstHead + 4 * g) / groupSize * headDim;
-            fourHeadValues(v, kvOff * valueStride, valueStride, p, 4 * g, length, padded, headDim, out,
-                    outOff + 4 * g * headDim);
+            int base = kvOff * valueStride;
+            int half = (headDim + 1) / 2;
+            for (int d = 0; d < half; d++) {
+                int dB = Math.min(d + half, headDim - 1);
+                widen(v, base + d * valueStride, s.valueRows, 0, padded);
+                widen(v, base + dB * valueStride, s.valueRows, padded, padded);
+                twoValueRows(s.valueRows, 0, padded, p, 4 * g, length, padded, d, dB, headDim, out,
+                        outOff + 4 * g * headDim);
+            }
         }
     }
 
@@ -97,7 +108,7 @@ final class VectorAttention {
         }
         float[][] p = s.groupScores;
         for (int j = 0; j < length; j++) {
-            fourScoresWidened(k, j * rowStride + kvOff, query, 0, headDim, p, 0, j);
+            fourScores(k, j * rowStride + kvOff, query, 0, headDim, p, 0, j);
         }
         int padded = Attention.paddedLength(length);
         for (int h = 0; h < 4; h++) {
@@ -107,7 +118,13 @@ final class VectorAttention {
             }
             Arrays.fill(p[h], length, padded, 0f);
         }
-        fourHeadValuesWidened(v, kvOff * valueStride, valueStride, p, 0, length, padded, headDim, out, outOff);
+        int base = kvOff * valueStride;
+        int half = (headDim + 1) / 2;
+        for (int d = 0; d < half; d++) {
+            int dB = Math.min(d + half, headDim - 1);
+            twoValueRows(v, base + d * valueStride, base + dB * valueStride, p, 0, length, padded, d, dB, headDim,
+                    out, outOff);
+        }
     }
 
     /**
@@ -127,201 +144,14 @@ final class VectorAttention {
         }
     }
 
+
     /**
      * {@code p[p0 + h][j] = dotF16(key, query of head h)} for four heads, whose F16-rounded queries lie one after
-     * the other in {@code query} from {@code q0}: the blocked sums as {@link #blockedF16} (its widening inline, for
-     * the same reason), the four lane trees at once ({@link FloatLanes#UPPER_HALF}), then the remaining elements in
-     * double.
+     * the other in {@code query} from {@code q0}, the key widened to floats at {@code k[kOff ..]}: the blocked sums
+     * as {@link #blockedF16}, the four lane trees at once ({@link FloatLanes#UPPER_HALF}), then the remaining elements
+     * in double.
      */
-    private static void fourScores(short[] k, int kOff, float[] query, int q0, int headDim, float[][] p, int p0,
-                                   int j) {
-        int blocked = headDim & ~63;
-        int q1 = q0 + headDim;
-        int q2 = q1 + headDim;
-        int q3 = q2 + headDim;
-        FloatVector a00 = FloatVector.zero(FLOATS);
-        FloatVector a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        for (int i = 0; i < blocked; i += 64) {
-            FloatVector x0 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, k, kOff + i)
-                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                    .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
-            FloatVector x1 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, k, kOff + i + 16)
-                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                    .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
-            FloatVector x2 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, k, kOff + i + 32)
-                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                    .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
-            FloatVector x3 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, k, kOff + i + 48)
-                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                    .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
-            a00 = x0.fma(FloatVector.fromArray(FLOATS, query, q0 + i), a00);
-            a01 = x1.fma(FloatVector.fromArray(FLOATS, query, q0 + i + 16), a01);
-            a02 = x2.fma(FloatVector.fromArray(FLOATS, query, q0 + i + 32), a02);
-            a03 = x3.fma(FloatVector.fromArray(FLOATS, query, q0 + i + 48), a03);
-            a10 = x0.fma(FloatVector.fromArray(FLOATS, query, q1 + i), a10);
-            a11 = x1.fma(FloatVector.fromArray(FLOATS, query, q1 + i + 16), a11);
-            a12 = x2.fma(FloatVector.fromArray(FLOATS, query, q1 + i + 32), a12);
-            a13 = x3.fma(FloatVector.fromArray(FLOATS, query, q1 + i + 48), a13);
-            a20 = x0.fma(FloatVector.fromArray(FLOATS, query, q2 + i), a20);
-            a21 = x1.fma(FloatVector.fromArray(FLOATS, query, q2 + i + 16), a21);
-            a22 = x2.fma(FloatVector.fromArray(FLOATS, query, q2 + i + 32), a22);
-            a23 = x3.fma(FloatVector.fromArray(FLOATS, query, q2 + i + 48), a23);
-            a30 = x0.fma(FloatVector.fromArray(FLOATS, query, q3 + i), a30);
-            a31 = x1.fma(FloatVector.fromArray(FLOATS, query, q3 + i + 16), a31);
-            a32 = x2.fma(FloatVector.fromArray(FLOATS, query, q3 + i + 32), a32);
-            a33 = x3.fma(FloatVector.fromArray(FLOATS, query, q3 + i + 48), a33);
-        }
-        FloatVector a = a00.add(a02).add(a01.add(a03));
-        FloatVector b = a10.add(a12).add(a11.add(a13));
-        FloatVector c = a20.add(a22).add(a21.add(a23));
-        FloatVector e = a30.add(a32).add(a31.add(a33));
-        FloatVector ab = a.add(a.rearrange(FloatLanes.SWAP_HALF)).blend(b.add(b.rearrange(FloatLanes.SWAP_HALF)),
-                FloatLanes.UPPER_HALF);
-        FloatVector ce = c.add(c.rearrange(FloatLanes.SWAP_HALF)).blend(e.add(e.rearrange(FloatLanes.SWAP_HALF)),
-                FloatLanes.UPPER_HALF);
-        ab = ab.add(ab.rearrange(FloatLanes.SWAP_QUARTER));
-        ce = ce.add(ce.rearrange(FloatLanes.SWAP_QUARTER));
-        FloatVector all = ab.blend(ce, FloatLanes.UPPER_QUARTERS);
-        all = all.add(all.rearrange(FloatLanes.SWAP_2));
-        all = all.add(all.rearrange(FloatLanes.SWAP_1));
-        double s0 = blocked == 0 ? 0f : all.lane(0);
-        double s1 = blocked == 0 ? 0f : all.lane(8);
-        double s2 = blocked == 0 ? 0f : all.lane(4);
-        double s3 = blocked == 0 ? 0f : all.lane(12);
-        for (int i = blocked; i < headDim; i++) {
-            float x = Float.float16ToFloat(k[kOff + i]);
-            s0 += x * query[q0 + i];
-            s1 += x * query[q1 + i];
-            s2 += x * query[q2 + i];
-            s3 += x * query[q3 + i];
-        }
-        p[p0][j] = (float) s0;
-        p[p0 + 1][j] = (float) s1;
-        p[p0 + 2][j] = (float) s2;
-        p[p0 + 3][j] = (float) s3;
-    }
-
-    /**
-     * {@link #valuesF16} for four heads' probabilities {@code p[first + h]}: two value rows at a time, d and d +
-     * headDim/2 (two streams from memory; with one, a stand-alone copy of this loop read the 2B-4T cache at 2,048
-     * positions at a third of its speed from L3), each for two heads and then the other two (16 accumulators: four
-     * heads of two rows would need 32). Each row's blocks are widened for a pair of heads and multiplied into their
-     * accumulators, whose lane trees run at once as in {@link #fourScores} (written out in both: a vector passed to a
-     * call C2 does not inline is boxed, and these methods are past its inlining budget: the four lane trees as one
-     * shared helper allocated 10-14 MB per token and made prompts 15-40 % slower), then the remaining elements are
-     * added in double, output by output in the reference's order. Decoding at 2,048 positions: 1-6 % faster on one
-     * thread, 3-15 % on two.
-     */
-    private static void fourHeadValues(short[] v, int base, int stride, float[][] p, int first, int length, int n,
-                                       int headDim, float[] out, int outOff) {
-        int blocked = n & ~63;
-        int half = (headDim + 1) / 2;
-        for (int d = 0; d < half; d++) {
-            int dB = Math.min(d + half, headDim - 1);
-            int rowA = base + d * stride;
-            int rowB = base + dB * stride;
-            for (int pair = 0; pair < 2; pair++) {
-                float[] pX = p[first + 2 * pair];
-                float[] pY = p[first + 2 * pair + 1];
-                FloatVector a00 = FloatVector.zero(FLOATS);
-                FloatVector a01 = a00, a02 = a00, a03 = a00;
-                FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-                FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-                FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-                for (int i = 0; i < blocked; i += 64) {
-                FloatVector x0 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, v, rowA + i)
-                        .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                        .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
-                FloatVector x1 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, v, rowA + i + 16)
-                        .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                        .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
-                FloatVector x2 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, v, rowA + i + 32)
-                        .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                        .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
-                FloatVector x3 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, v, rowA + i + 48)
-                        .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                        .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
-                    FloatVector px0 = FloatVector.fromArray(FLOATS, pX, i);
-                    FloatVector px1 = FloatVector.fromArray(FLOATS, pX, i + 16);
-                    FloatVector px2 = FloatVector.fromArray(FLOATS, pX, i + 32);
-                    FloatVector px3 = FloatVector.fromArray(FLOATS, pX, i + 48);
-                    FloatVector py0 = FloatVector.fromArray(FLOATS, pY, i);
-                    FloatVector py1 = FloatVector.fromArray(FLOATS, pY, i + 16);
-                    FloatVector py2 = FloatVector.fromArray(FLOATS, pY, i + 32);
-                    FloatVector py3 = FloatVector.fromArray(FLOATS, pY, i + 48);
-                    a00 = x0.fma(px0, a00);
-                    a01 = x1.fma(px1, a01);
-                    a02 = x2.fma(px2, a02);
-                    a03 = x3.fma(px3, a03);
-                    a10 = x0.fma(py0, a10);
-                    a11 = x1.fma(py1, a11);
-                    a12 = x2.fma(py2, a12);
-                    a13 = x3.fma(py3, a13);
-                FloatVector y0 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, v, rowB + i)
-                        .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                        .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
-                FloatVector y1 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, v, rowB + i + 16)
-                        .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                        .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
-                FloatVector y2 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, v, rowB + i + 32)
-                        .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                        .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
-                FloatVector y3 = ((FloatVector) ((IntVector) ShortVector.fromArray(HALVES, v, rowB + i + 48)
-                        .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                        .reinterpretShape(FLOATS, 0)).mul(0x1p112f);
-                    a20 = y0.fma(px0, a20);
-                    a21 = y1.fma(px1, a21);
-                    a22 = y2.fma(px2, a22);
-                    a23 = y3.fma(px3, a23);
-                    a30 = y0.fma(py0, a30);
-                    a31 = y1.fma(py1, a31);
-                    a32 = y2.fma(py2, a32);
-                    a33 = y3.fma(py3, a33);
-                }
-                FloatVector a = a00.add(a02).add(a01.add(a03));
-                FloatVector b = a10.add(a12).add(a11.add(a13));
-                FloatVector c = a20.add(a22).add(a21.add(a23));
-                FloatVector e = a30.add(a32).add(a31.add(a33));
-                FloatVector ab = a.add(a.rearrange(FloatLanes.SWAP_HALF)).blend(b.add(b.rearrange(FloatLanes.SWAP_HALF)),
-                        FloatLanes.UPPER_HALF);
-                FloatVector ce = c.add(c.rearrange(FloatLanes.SWAP_HALF)).blend(e.add(e.rearrange(FloatLanes.SWAP_HALF)),
-                        FloatLanes.UPPER_HALF);
-                ab = ab.add(ab.rearrange(FloatLanes.SWAP_QUARTER));
-                ce = ce.add(ce.rearrange(FloatLanes.SWAP_QUARTER));
-                FloatVector all = ab.blend(ce, FloatLanes.UPPER_QUARTERS);
-                all = all.add(all.rearrange(FloatLanes.SWAP_2));
-                all = all.add(all.rearrange(FloatLanes.SWAP_1));
-                double sXA = blocked == 0 ? 0f : all.lane(0);
-                double sYA = blocked == 0 ? 0f : all.lane(8);
-                double sXB = blocked == 0 ? 0f : all.lane(4);
-                double sYB = blocked == 0 ? 0f : all.lane(12);
-                // The reference adds the padding cells too, each a product of +0 and a finite value (clearFrom keeps
-                // them finite; a layer with an infinity or NaN goes to the reference), so ±0. A sum starts at +0 and
-                // rounding to nearest never makes it −0, and any other sum stays itself when ±0 is added: stopping
-                // at the attended length is exact and halves the serial tail on average.
-                for (int i = blocked; i < length; i++) {
-                    float xA = Float.float16ToFloat(v[rowA + i]);
-                    float xB = Float.float16ToFloat(v[rowB + i]);
-                    sXA += xA * pX[i];
-                    sYA += xA * pY[i];
-                    sXB += xB * pX[i];
-                    sYB += xB * pY[i];
-                }
-                int oX = outOff + 2 * pair * headDim;
-                int oY = oX + headDim;
-                out[oX + d] = (float) sXA;
-                out[oY + d] = (float) sYA;
-                out[oX + dB] = (float) sXB;
-                out[oY + dB] = (float) sYB;
-            }
-        }
-    }
-
-    /** {@link #fourScores} over keys already widened to floats ({@link #widen}). */
-    private static void fourScoresWidened(float[] k, int kOff, float[] query, int q0, int headDim, float[][] p, int p0,
+    private static void fourScores(float[] k, int kOff, float[] query, int q0, int headDim, float[][] p, int p0,
                                    int j) {
         int blocked = headDim & ~63;
         int q1 = q0 + headDim;
@@ -384,93 +214,97 @@ final class VectorAttention {
         p[p0 + 3][j] = (float) s3;
     }
 
-    /** {@link #fourHeadValues} over values already widened to floats ({@link #widen}). */
-    private static void fourHeadValuesWidened(float[] v, int base, int stride, float[][] p, int first, int length, int n,
-                                       int headDim, float[] out, int outOff) {
+    /**
+     * Outputs d and dB (d + headDim/2) of {@link #valuesF16} for four heads' probabilities {@code p[first + h]}, from
+     * value rows d and dB widened to floats at {@code v[rowA ..]} and {@code v[rowB ..]} (two rows: two streams from
+     * memory where they are the cache's; with one, a stand-alone copy of this loop read the 2B-4T cache at 2,048
+     * positions at a third of its speed from L3), each row for two heads and then the other two (16 accumulators:
+     * four heads of two rows would need 32). Each row's blocks are multiplied into their heads' accumulators, whose
+     * lane trees run at once as in {@link #fourScores} (written out in both: a vector passed to a call C2 does not
+     * inline is boxed, and these methods are past its inlining budget: the four lane trees as one shared helper
+     * allocated 10-14 MB per token and made prompts 15-40 % slower), then the remaining elements are added in double,
+     * output by output in the reference's order.
+     */
+    private static void twoValueRows(float[] v, int rowA, int rowB, float[][] p, int first, int length, int n,
+                                     int d, int dB, int headDim, float[] out, int outOff) {
         int blocked = n & ~63;
-        int half = (headDim + 1) / 2;
-        for (int d = 0; d < half; d++) {
-            int dB = Math.min(d + half, headDim - 1);
-            int rowA = base + d * stride;
-            int rowB = base + dB * stride;
-            for (int pair = 0; pair < 2; pair++) {
-                float[] pX = p[first + 2 * pair];
-                float[] pY = p[first + 2 * pair + 1];
-                FloatVector a00 = FloatVector.zero(FLOATS);
-                FloatVector a01 = a00, a02 = a00, a03 = a00;
-                FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-                FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-                FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-                for (int i = 0; i < blocked; i += 64) {
+        for (int pair = 0; pair < 2; pair++) {
+            float[] pX = p[first + 2 * pair];
+            float[] pY = p[first + 2 * pair + 1];
+            FloatVector a00 = FloatVector.zero(FLOATS);
+            FloatVector a01 = a00, a02 = a00, a03 = a00;
+            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+            FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            for (int i = 0; i < blocked; i += 64) {
                 FloatVector x0 = FloatVector.fromArray(FLOATS, v, rowA + i);
                 FloatVector x1 = FloatVector.fromArray(FLOATS, v, rowA + i + 16);
                 FloatVector x2 = FloatVector.fromArray(FLOATS, v, rowA + i + 32);
                 FloatVector x3 = FloatVector.fromArray(FLOATS, v, rowA + i + 48);
-                    FloatVector px0 = FloatVector.fromArray(FLOATS, pX, i);
-                    FloatVector px1 = FloatVector.fromArray(FLOATS, pX, i + 16);
-                    FloatVector px2 = FloatVector.fromArray(FLOATS, pX, i + 32);
-                    FloatVector px3 = FloatVector.fromArray(FLOATS, pX, i + 48);
-                    FloatVector py0 = FloatVector.fromArray(FLOATS, pY, i);
-                    FloatVector py1 = FloatVector.fromArray(FLOATS, pY, i + 16);
-                    FloatVector py2 = FloatVector.fromArray(FLOATS, pY, i + 32);
-                    FloatVector py3 = FloatVector.fromArray(FLOATS, pY, i + 48);
-                    a00 = x0.fma(px0, a00);
-                    a01 = x1.fma(px1, a01);
-                    a02 = x2.fma(px2, a02);
-                    a03 = x3.fma(px3, a03);
-                    a10 = x0.fma(py0, a10);
-                    a11 = x1.fma(py1, a11);
-                    a12 = x2.fma(py2, a12);
-                    a13 = x3.fma(py3, a13);
+                FloatVector px0 = FloatVector.fromArray(FLOATS, pX, i);
+                FloatVector px1 = FloatVector.fromArray(FLOATS, pX, i + 16);
+                FloatVector px2 = FloatVector.fromArray(FLOATS, pX, i + 32);
+                FloatVector px3 = FloatVector.fromArray(FLOATS, pX, i + 48);
+                FloatVector py0 = FloatVector.fromArray(FLOATS, pY, i);
+                FloatVector py1 = FloatVector.fromArray(FLOATS, pY, i + 16);
+                FloatVector py2 = FloatVector.fromArray(FLOATS, pY, i + 32);
+                FloatVector py3 = FloatVector.fromArray(FLOATS, pY, i + 48);
+                a00 = x0.fma(px0, a00);
+                a01 = x1.fma(px1, a01);
+                a02 = x2.fma(px2, a02);
+                a03 = x3.fma(px3, a03);
+                a10 = x0.fma(py0, a10);
+                a11 = x1.fma(py1, a11);
+                a12 = x2.fma(py2, a12);
+                a13 = x3.fma(py3, a13);
                 FloatVector y0 = FloatVector.fromArray(FLOATS, v, rowB + i);
                 FloatVector y1 = FloatVector.fromArray(FLOATS, v, rowB + i + 16);
                 FloatVector y2 = FloatVector.fromArray(FLOATS, v, rowB + i + 32);
                 FloatVector y3 = FloatVector.fromArray(FLOATS, v, rowB + i + 48);
-                    a20 = y0.fma(px0, a20);
-                    a21 = y1.fma(px1, a21);
-                    a22 = y2.fma(px2, a22);
-                    a23 = y3.fma(px3, a23);
-                    a30 = y0.fma(py0, a30);
-                    a31 = y1.fma(py1, a31);
-                    a32 = y2.fma(py2, a32);
-                    a33 = y3.fma(py3, a33);
-                }
-                FloatVector a = a00.add(a02).add(a01.add(a03));
-                FloatVector b = a10.add(a12).add(a11.add(a13));
-                FloatVector c = a20.add(a22).add(a21.add(a23));
-                FloatVector e = a30.add(a32).add(a31.add(a33));
-                FloatVector ab = a.add(a.rearrange(FloatLanes.SWAP_HALF)).blend(b.add(b.rearrange(FloatLanes.SWAP_HALF)),
-                        FloatLanes.UPPER_HALF);
-                FloatVector ce = c.add(c.rearrange(FloatLanes.SWAP_HALF)).blend(e.add(e.rearrange(FloatLanes.SWAP_HALF)),
-                        FloatLanes.UPPER_HALF);
-                ab = ab.add(ab.rearrange(FloatLanes.SWAP_QUARTER));
-                ce = ce.add(ce.rearrange(FloatLanes.SWAP_QUARTER));
-                FloatVector all = ab.blend(ce, FloatLanes.UPPER_QUARTERS);
-                all = all.add(all.rearrange(FloatLanes.SWAP_2));
-                all = all.add(all.rearrange(FloatLanes.SWAP_1));
-                double sXA = blocked == 0 ? 0f : all.lane(0);
-                double sYA = blocked == 0 ? 0f : all.lane(8);
-                double sXB = blocked == 0 ? 0f : all.lane(4);
-                double sYB = blocked == 0 ? 0f : all.lane(12);
-                // The reference adds the padding cells too, each a product of +0 and a finite value (clearFrom keeps
-                // them finite; a layer with an infinity or NaN goes to the reference), so ±0. A sum starts at +0 and
-                // rounding to nearest never makes it −0, and any other sum stays itself when ±0 is added: stopping
-                // at the attended length is exact and halves the serial tail on average.
-                for (int i = blocked; i < length; i++) {
-                    float xA = v[rowA + i];
-                    float xB = v[rowB + i];
-                    sXA += xA * pX[i];
-                    sYA += xA * pY[i];
-                    sXB += xB * pX[i];
-                    sYB += xB * pY[i];
-                }
-                int oX = outOff + 2 * pair * headDim;
-                int oY = oX + headDim;
-                out[oX + d] = (float) sXA;
-                out[oY + d] = (float) sYA;
-                out[oX + dB] = (float) sXB;
-                out[oY + dB] = (float) sYB;
+                a20 = y0.fma(px0, a20);
+                a21 = y1.fma(px1, a21);
+                a22 = y2.fma(px2, a22);
+                a23 = y3.fma(px3, a23);
+                a30 = y0.fma(py0, a30);
+                a31 = y1.fma(py1, a31);
+                a32 = y2.fma(py2, a32);
+                a33 = y3.fma(py3, a33);
             }
+            FloatVector a = a00.add(a02).add(a01.add(a03));
+            FloatVector b = a10.add(a12).add(a11.add(a13));
+            FloatVector c = a20.add(a22).add(a21.add(a23));
+            FloatVector e = a30.add(a32).add(a31.add(a33));
+            FloatVector ab = a.add(a.rearrange(FloatLanes.SWAP_HALF)).blend(b.add(b.rearrange(FloatLanes.SWAP_HALF)),
+                    FloatLanes.UPPER_HALF);
+            FloatVector ce = c.add(c.rearrange(FloatLanes.SWAP_HALF)).blend(e.add(e.rearrange(FloatLanes.SWAP_HALF)),
+                    FloatLanes.UPPER_HALF);
+            ab = ab.add(ab.rearrange(FloatLanes.SWAP_QUARTER));
+            ce = ce.add(ce.rearrange(FloatLanes.SWAP_QUARTER));
+            FloatVector all = ab.blend(ce, FloatLanes.UPPER_QUARTERS);
+            all = all.add(all.rearrange(FloatLanes.SWAP_2));
+            all = all.add(all.rearrange(FloatLanes.SWAP_1));
+            double sXA = blocked == 0 ? 0f : all.lane(0);
+            double sYA = blocked == 0 ? 0f : all.lane(8);
+            double sXB = blocked == 0 ? 0f : all.lane(4);
+            double sYB = blocked == 0 ? 0f : all.lane(12);
+            // The reference adds the padding cells too, each a product of +0 and a finite value (clearFrom keeps
+            // them finite; a layer with an infinity or NaN goes to the reference), so ±0. A sum starts at +0 and
+            // rounding to nearest never makes it −0, and any other sum stays itself when ±0 is added: stopping
+            // at the attended length is exact and halves the serial tail on average.
+            for (int i = blocked; i < length; i++) {
+                float xA = v[rowA + i];
+                float xB = v[rowB + i];
+                sXA += xA * pX[i];
+                sYA += xA * pY[i];
+                sXB += xB * pX[i];
+                sYB += xB * pY[i];
+            }
+            int oX = outOff + 2 * pair * headDim;
+            int oY = oX + headDim;
+            out[oX + d] = (float) sXA;
+            out[oY + d] = (float) sYA;
+            out[oX + dB] = (float) sXB;
+            out[oY + dB] = (float) sYB;
         }
     }
 
@@ -479,7 +313,7 @@ final class VectorAttention {
      * one row per call (it returns a float, so it costs no allocation where C2 does not inline it); the elements
      * after them are then added one by one in double, a serial chain per d, four dimensions side by side so the
      * chains overlap (each in its own order, so the result is unchanged). The chains stop at {@code length}, as
-     * {@link #fourHeadValues} explains.
+     * {@link #twoValueRows} explains.
      */
     private static void valuesF16(short[] v, int base, int stride, float[] p, int length, int n, int headDim,
                                   float[] out, int outOff) {
