@@ -14,8 +14,7 @@ class AttentionDifferentialTest {
     @ParameterizedTest(name = "head dim {0}")
     @ValueSource(ints = {64, 80, 128, 8})
     void vectorAttentionEqualsTheReferenceBitForBit(int headDim) {
-        assumeTrue(VectorAttention.SUPPORTED, "vector attention needs 16 float lanes (AVX-512); this machine has "
-                + Simd.FLOATS.length());
+        assumeVectorAttention();
         SplittableRandom rng = new SplittableRandom(headDim);
         int kvHeads = 2;
         int kvDim = kvHeads * headDim;
@@ -57,20 +56,14 @@ class AttentionDifferentialTest {
     @ParameterizedTest(name = "head dim {0}")
     @ValueSource(ints = {64, 80, 128, 8})
     void groupsOfFourHeadsEqualSingleHeadsOfTheReference(int headDim) {
-        assumeTrue(VectorAttention.SUPPORTED, "vector attention needs 16 float lanes (AVX-512); this machine has "
-                + Simd.FLOATS.length());
+        assumeVectorAttention();
         SplittableRandom rng = new SplittableRandom(31L * headDim);
         int kvHeads = 3;
         int kvDim = kvHeads * headDim;
         for (int trial = 0; trial < 10; trial++) {
             int length = 1 + rng.nextInt(200);
             int capacity = length + rng.nextInt(40);
-            KvCache cache = new KvCache(io.bitnet4j.engine.KvType.F16, 1, capacity, kvDim);
-            // Positions past the attended length hold values too (as a cache does after a longer sequence): the
-            // padding cells the reference multiplies by a probability of 0.
-            for (int pos = 0; pos < capacity; pos++) {
-                cache.store(0, pos, gaussian(rng, kvDim, 2), 0, gaussian(rng, kvDim, 1), 0);
-            }
+            KvCache cache = filledCache(rng, capacity, kvDim);
             int groupSize = 4 * (1 + rng.nextInt(2));
             int groupsInAll = kvHeads * groupSize / 4;
             int firstGroup = rng.nextInt(groupsInAll);
@@ -101,18 +94,14 @@ class AttentionDifferentialTest {
     @ParameterizedTest(name = "head dim {0}")
     @ValueSource(ints = {64, 80, 128, 8})
     void aGroupOverTheWidenedCacheEqualsSingleHeadsOfTheReference(int headDim) {
-        assumeTrue(VectorAttention.SUPPORTED, "vector attention needs 16 float lanes (AVX-512); this machine has "
-                + Simd.FLOATS.length());
+        assumeVectorAttention();
         SplittableRandom rng = new SplittableRandom(57L * headDim);
         int kvHeads = 3;
         int kvDim = kvHeads * headDim;
         for (int trial = 0; trial < 12; trial++) {
             int length = 1 + rng.nextInt(trial < 4 ? 64 : 300);
             int capacity = length + rng.nextInt(40);
-            KvCache cache = new KvCache(io.bitnet4j.engine.KvType.F16, 1, capacity, kvDim);
-            for (int pos = 0; pos < capacity; pos++) {
-                cache.store(0, pos, gaussian(rng, kvDim, 2), 0, gaussian(rng, kvDim, 1), 0);
-            }
+            KvCache cache = filledCache(rng, capacity, kvDim);
             int padded = Attention.paddedLength(length);
             float[] keys = new float[length * kvDim];
             AttentionKernel.VECTOR.widen(cache.keysF16(0), 0, keys, 0, keys.length);
@@ -140,8 +129,7 @@ class AttentionDifferentialTest {
     /** The vector widening of F16 values against the scalar one: every half but infinities and NaNs, odd runs. */
     @org.junit.jupiter.api.Test
     void vectorWideningEqualsTheScalarOne() {
-        assumeTrue(VectorAttention.SUPPORTED, "vector attention needs 16 float lanes (AVX-512); this machine has "
-                + Simd.FLOATS.length());
+        assumeVectorAttention();
         short[] halves = new short[65536];
         int count = 0;
         for (int bits = 0; bits < 65536; bits++) {
@@ -165,8 +153,7 @@ class AttentionDifferentialTest {
     @ParameterizedTest(name = "spread {0}")
     @ValueSource(doubles = {1, 30, 300})
     void vectorSoftmaxEqualsTheReferenceBitForBit(double spread) {
-        assumeTrue(VectorAttention.SUPPORTED, "vector attention needs 16 float lanes (AVX-512); this machine has "
-                + Simd.FLOATS.length());
+        assumeVectorAttention();
         SplittableRandom rng = new SplittableRandom((long) spread);
         for (int trial = 0; trial < 200; trial++) {
             int n = 1 + rng.nextInt(300);
@@ -189,5 +176,23 @@ class AttentionDifferentialTest {
             x[i] = (float) (rng.nextGaussian() * sd);
         }
         return x;
+    }
+
+    private static void assumeVectorAttention() {
+        assumeTrue(VectorAttention.SUPPORTED, "vector attention needs 16 float lanes (AVX-512); this machine has "
+                + Simd.FLOATS.length());
+    }
+
+    /**
+     * An F16 cache of one layer with random keys and values at every position up to its capacity: positions past an
+     * attended length hold values too (as a cache does after a longer sequence), the padding cells the reference
+     * multiplies by a probability of 0.
+     */
+    private static KvCache filledCache(SplittableRandom rng, int capacity, int kvDim) {
+        KvCache cache = new KvCache(io.bitnet4j.engine.KvType.F16, 1, capacity, kvDim);
+        for (int pos = 0; pos < capacity; pos++) {
+            cache.store(0, pos, gaussian(rng, kvDim, 2), 0, gaussian(rng, kvDim, 1), 0);
+        }
+        return cache;
     }
 }
