@@ -73,14 +73,7 @@ final class VectorAttention {
                 fourScores(s.keyRows, kvOff - firstKv, query, 4 * g * headDim, headDim, p, 4 * g, j);
             }
         }
-        int padded = Attention.paddedLength(length);
-        for (int h = 0; h < 4 * groups; h++) {
-            softmax(p[h], length, scale, s.lanes);
-            for (int j = 0; j < length; j++) {
-                p[h][j] = Attention.roundToF16(p[h][j]);
-            }
-            Arrays.fill(p[h], length, padded, 0f);
-        }
+        int padded = probabilities(p, 4 * groups, length, scale, s);
         for (int g = 0; g < groups; g++) {
             int kvOff = (firstHead + 4 * g) / groupSize * headDim;
             int base = kvOff * valueStride;
@@ -110,14 +103,7 @@ final class VectorAttention {
         for (int j = 0; j < length; j++) {
             fourScores(k, j * rowStride + kvOff, query, 0, headDim, p, 0, j);
         }
-        int padded = Attention.paddedLength(length);
-        for (int h = 0; h < 4; h++) {
-            softmax(p[h], length, scale, s.lanes);
-            for (int j = 0; j < length; j++) {
-                p[h][j] = Attention.roundToF16(p[h][j]);
-            }
-            Arrays.fill(p[h], length, padded, 0f);
-        }
+        int padded = probabilities(p, 4, length, scale, s);
         int base = kvOff * valueStride;
         int half = (headDim + 1) / 2;
         for (int d = 0; d < half; d++) {
@@ -128,9 +114,25 @@ final class VectorAttention {
     }
 
     /**
-     * {@code to[toOffset + i] = (float) from[offset + i]} for F16 values, i below {@code count}: exact for every
-     * finite value, as the widening inside {@link #fourScores} (a layer holding an infinity or NaN is attended by
-     * the reference).
+     * The first {@code heads} score rows of {@code p} made probabilities as {@link #headF16} makes them (softmax,
+     * rounded to F16, zero up to the padded length); returns that padded length.
+     */
+    private static int probabilities(float[][] p, int heads, int length, float scale, Attention.Scratch s) {
+        int padded = Attention.paddedLength(length);
+        for (int h = 0; h < heads; h++) {
+            softmax(p[h], length, scale, s.lanes);
+            for (int j = 0; j < length; j++) {
+                p[h][j] = Attention.roundToF16(p[h][j]);
+            }
+            Arrays.fill(p[h], length, padded, 0f);
+        }
+        return padded;
+    }
+
+    /**
+     * {@code to[toOffset + i] = (float) from[offset + i]} for F16 values, i below {@code count}, with
+     * {@link F16Kernel#widen}'s integer steps: exact for every finite value (a layer holding an infinity or NaN is
+     * attended by the reference).
      */
     static void widen(short[] from, int offset, float[] to, int toOffset, int count) {
         int i = 0;
