@@ -58,6 +58,10 @@ public class MatMulBenchmark {
     @Param({"1"})
     public int tokens;
 
+    /** Threads of the worker pool the product is split over, as {@code -t} splits it in the engine. */
+    @Param({"1"})
+    public int threads;
+
     @Param({"reference"})
     public String activations;
 
@@ -104,7 +108,7 @@ public class MatMulBenchmark {
         }
         prepared = new ActivationPreparer(tokens).prepare(x, cols, tokens, at);
         out = new float[tokens * rows];
-        pool = new WorkerPool(1);
+        pool = new WorkerPool(threads);
         matmul = new MatMul(pool, KernelSelector.fastest());
     }
 

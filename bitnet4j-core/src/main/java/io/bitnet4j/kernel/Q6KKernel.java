@@ -13,23 +13,21 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q6_K (210-byte blocks of 256: {@code ql[128] qh[64] scales[16] d}) times Q8_K activations, one row at a time
- * ({@link #ROW_STREAMS} says in which order). A half-block's 6-bit codes come out of 32 bytes of {@code ql}, 32 more
- * and 32 of {@code qh} as four vectors of 32 16-bit lanes (elements l, l+32, l+64, l+96 of the half); each is
- * multiplied with the activations in 16-bit lanes (|w·q| ≤ 32·128). Two permutes add, for two products at once, the two
- * elements of each sub-block that share a lane mod 8, still in 16 bits; the sums are then widened by shifts and
- * multiply-added with their sub-blocks' scales in float lanes, which hold these integers exactly ({@link #laneSums}).
- * The float part follows {@code Q6_KFormat.dot} operation for operation, so results equal the reference's bit for bit.
- * Shifts take their counts from vectors (with a scalar count C2 moves it into a vector register before every shift).
- * The activations are read from {@link AlignedShorts}: from the heap array, the pairing kernel ran slower than the one
- * it replaced once the head came from memory (29.4 against 23.3 ms for the 128256-row head), and that is why earlier
- * attempts at it were dropped. Needs 32 16-bit lanes.
+ * Q6_K (210-byte blocks of 256: {@code ql[128] qh[64] scales[16] d}) times Q8_K activations, {@link #ROWS} rows at a
+ * time taken from as many parts of the thread's rows ({@link #ROW_STREAMS} parts in all). A half-block's 6-bit codes
+ * come out of 32 bytes of {@code ql}, 32 more and 32 of {@code qh} as four vectors of 32 16-bit lanes (elements l,
+ * l+32, l+64, l+96 of the half); each is multiplied with the activations in 16-bit lanes (|w·q| ≤ 32·127). Three
+ * rounds of two-source permutes and adds, still in 16 bits, gather each sub-block's products into one 32-bit lane
+ * ({@link #rowGroup}); the sums are widened by shifts, converted to floats and scaled, which these integers survive
+ * exactly. The float part follows {@code Q6_KFormat.dot} operation for operation, so results equal the reference's
+ * bit for bit. Shifts take their counts from vectors (with a scalar count C2 moves it into a vector register before
+ * every shift). The activations are read from {@link AlignedShorts}. Needs 32 16-bit lanes.
  */
 final class Q6KKernel implements MatMulKernel {
     static final Q6KKernel INSTANCE = new Q6KKernel();
@@ -40,24 +38,30 @@ final class Q6KKernel implements MatMulKernel {
     private static final int QH = 128;
     private static final int SCALES = 192;
     private static final int D = 208;
+    /**
+     * Rows whose blocks {@link #rowGroup} takes in turn, a stride apart: more rows keep more cache-line misses in
+     * flight. JMH, the 128256-row head from memory, one thread: one row at a time 37.9 ms, four 27.5, eight 24.1.
+     */
+    private static final int ROWS = 8;
 
-    /** Lane i+8 to lane i: adds the reference's two 16-lane halves of a mod-8 lane. */
-    private static final VectorShuffle<Float> UPPER_HALF = VectorShuffle.fromOp(FLOATS, i -> (i + 8) % 16);
     /** The 16 sub-block scales of a block, read at once and widened to floats. */
     private static final VectorSpecies<Byte> SCALE_BYTES = ByteVector.SPECIES_128;
-    /** See {@link #pairIndexes}. */
-    private static final short[] PAIR_INDEXES = pairIndexes();
+    private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_512;
     /**
-     * Shuffle m puts sub-block scale 2m in lanes 0-7 and 2m+1 in lanes 8-15: the scales of the pair sums of product
-     * m mod 4 of half-block m / 4 (sub-blocks 2m and 2m+1).
+     * 64-bit lanes of two products a, b (from 8 on: b): the first vector takes quarters 0 and 2 of each (elements 0-7
+     * of its two sub-blocks), the second quarters 1 and 3 (elements 8-15).
      */
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] SCALE_PAIRS = java.util.stream.IntStream.range(0, 8)
-            .mapToObj(m -> VectorShuffle.fromOp(FLOATS, i -> 2 * m + i / 8)).toArray(VectorShuffle[]::new);
+    private static final long[] QUARTER_INDEXES = {0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15};
+    /** The even 64-bit lanes of two vectors, then the odd ones. */
+    private static final long[] EVEN_ODD_LONGS = java.util.stream.LongStream.range(0, 16)
+            .map(i -> i < 8 ? 2 * i : 2 * (i - 8) + 1).toArray();
+    /** The even 32-bit lanes of two vectors, then the odd ones. */
+    private static final int[] EVEN_ODD_INTS = java.util.stream.IntStream.range(0, 32)
+            .map(i -> i < 16 ? 2 * i : 2 * (i - 16) + 1).toArray();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** 32 bytes, loaded as doubles: see {@link #codeBytes}. */
     private static final VectorSpecies<Double> CODE_WORDS = DoubleVector.SPECIES_256;
-    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[FLOATS.length()]);
+    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[ROWS * 16]);
     private static final ThreadLocal<AlignedShorts> ACTIVATIONS = ThreadLocal.withInitial(AlignedShorts::new);
 
     private Q6KKernel() {
@@ -74,97 +78,134 @@ final class Q6KKernel implements MatMulKernel {
         MemorySegment q = ACTIVATIONS.get().copy(x.wide(), x.tokens() * k, x.generation());
         for (int t = 0; t < x.tokens(); t++) {
             int part = (rowEnd - rowStart) / ROW_STREAMS;
-            for (int i = 0; i < rowEnd - rowStart; i++) {
-                int r = i < ROW_STREAMS * part ? rowStart + (i % ROW_STREAMS) * part + i / ROW_STREAMS : rowStart + i;
-                laneSums(data, r * rowBytes, q, x, t, blocks, sums);
-                float sum = 0;
-                for (int l = 0; l < 8; l++) {
-                    sum += sums[l];
+            for (int i = 0; i < part; i++) {
+                for (int first = rowStart + i; first < rowStart + ROW_STREAMS * part; first += ROWS * part) {
+                    rowGroup(data, first * rowBytes, part * rowBytes, q, x, t, blocks, sums);
+                    for (int j = 0; j < ROWS; j++) {
+                        out[t * rows + first + j * part] = rowSum(sums, j);
+                    }
                 }
-                out[t * rows + r] = sum;
+            }
+            int r = rowStart + ROW_STREAMS * part;
+            for (; r + ROWS <= rowEnd; r += ROWS) {
+                rowGroup(data, r * rowBytes, rowBytes, q, x, t, blocks, sums);
+                for (int j = 0; j < ROWS; j++) {
+                    out[t * rows + r + j] = rowSum(sums, j);
+                }
+            }
+            for (; r < rowEnd; r++) {
+                rowGroup(data, r * rowBytes, 0, q, x, t, blocks, sums);
+                out[t * rows + r] = rowSum(sums, 0);
             }
         }
     }
 
+    /** Row j's result from the float sums {@link #rowGroup} left: its sixteen sub-block sums added in order. */
+    private static float rowSum(float[] sums, int j) {
+        float sum = 0;
+        for (int s = 0; s < 16; s++) {
+            sum += sums[16 * j + s];
+        }
+        return sum;
+    }
+
     /**
-     * The reference's eight float sums of one row into {@code sums[0..8)}. Per half-block the four products (32 16-bit
-     * lanes each, two sub-blocks of 16) are paired up: two permutes of a pair of products add the two elements of each
-     * sub-block that share a lane mod 8, which leaves 32 sums of four sub-blocks in one vector, still in 16 bits (|sum|
-     * ≤ 2·32·128). Read as 16 ints, its low halves hold two sub-blocks and its high halves the other two
-     * ({@link #PAIR_INDEXES}); each is sign-extended by shifts, converted to floats and multiply-added with its
-     * sub-blocks' scales ({@link #SCALE_PAIRS}) in float lanes, which hold these integers exactly (no partial sum of
-     * a block exceeds 16 · 128 · 8192 = 2^24 in magnitude). Lane i of an accumulator only ever sees elements
-     * ≡ i (mod 8); lanes i and i+8 are added (the reference's integer lane i) and {@code sums[l] += d · lane}, a multiply then an add as
-     * the reference does. Every vector stays inside this method (a vector passed to or returned from a call that C2
-     * does not inline is allocated on the heap).
+     * The reference's sixteen float sums, one per sub-block, of rows {@code base + j·stride} (j &lt; {@link #ROWS})
+     * into {@code sums[16j .. 16j+16)}; the rows' blocks are taken in turn, each row's sums passed along a ring of
+     * accumulators so that it meets its own again {@link #ROWS} steps later. Per half-block the
+     * four products (32 16-bit lanes each: elements l = 0..31 of one of the four element groups, so lanes 0-15 one
+     * sub-block and lanes 16-31 the next) are added up in three rounds of two-source permutes and 16-bit adds, each
+     * halving the lanes a sub-block holds: products in pairs by 128-bit quarters (8 lanes a sub-block), the two pairs
+     * by 64-bit lanes (4), then the two halves by 32-bit lanes (2, each the sum of 8 elements, at most 8 · 32 · 127 <
+     * 2^15 in magnitude). Int lane s then holds sub-block s's two partial sums in its halves, added exactly after
+     * shifts, converted to floats (exact) and multiplied by the sub-block scale (exact: at most 16 · 32 · 127 · 128 <
+     * 2^24), then {@code sums[s] += d · that}, a multiply then an add as the reference does. Every vector stays inside
+     * this method (a vector passed to or returned from a call that C2 does not inline is allocated on the heap, and
+     * this method is past the size up to which C2 inlines), and every shuffle is a local: one read from an array in
+     * the loop costs a load, a type check and a mask per use.
      */
-    private static void laneSums(MemorySegment data, long base, MemorySegment q, Activations x, int t, int blocks,
-                                 float[] sums) {
+    private static void rowGroup(MemorySegment data, long base, long stride, MemorySegment q, Activations x, int t,
+                                 int blocks, float[] sums) {
         ShortVector by2 = ShortVector.broadcast(SHORTS, (short) 2);
         ShortVector by4 = ShortVector.broadcast(SHORTS, (short) 4);
-        ShortVector firstOfPair = ShortVector.fromArray(SHORTS, PAIR_INDEXES, 0);
-        ShortVector secondOfPair = ShortVector.fromArray(SHORTS, PAIR_INDEXES, SHORTS.length());
         IntVector by16 = IntVector.broadcast(INTS, 16);
-        FloatVector total = FloatVector.zero(FLOATS);
-        for (int b = 0; b < blocks; b++) {
-            long block = base + (long) b * BLOCK_BYTES;
-            FloatVector subScales = (FloatVector) ByteVector.fromMemorySegment(SCALE_BYTES, data, block + SCALES, LE)
-                    .convertShape(VectorOperators.B2F, FLOATS, 0);
-            FloatVector acc0 = FloatVector.zero(FLOATS);
-            FloatVector acc1 = acc0;
-            FloatVector acc2 = acc0;
-            FloatVector acc3 = acc0;
+        LongVector quartersFirst = LongVector.fromArray(LONGS, QUARTER_INDEXES, 0);
+        LongVector quartersSecond = LongVector.fromArray(LONGS, QUARTER_INDEXES, LONGS.length());
+        LongVector longsEven = LongVector.fromArray(LONGS, EVEN_ODD_LONGS, 0);
+        LongVector longsOdd = LongVector.fromArray(LONGS, EVEN_ODD_LONGS, LONGS.length());
+        IntVector intsEven = IntVector.fromArray(INTS, EVEN_ODD_INTS, 0);
+        IntVector intsOdd = IntVector.fromArray(INTS, EVEN_ODD_INTS, INTS.length());
+        FloatVector total0 = FloatVector.zero(FLOATS);
+        FloatVector total1 = total0;
+        FloatVector total2 = total0;
+        FloatVector total3 = total0;
+        FloatVector total4 = total0;
+        FloatVector total5 = total0;
+        FloatVector total6 = total0;
+        FloatVector total7 = total0;
+        for (int step = 0; step < ROWS * blocks; step++) {
+            int b = step / ROWS;
+            long block = base + (step % ROWS) * stride + (long) b * BLOCK_BYTES;
+            ShortVector firstHalf = ShortVector.zero(SHORTS);
+            ShortVector secondHalf = firstHalf;
             for (int half = 0; half < 2; half++) {
                 ShortVector low = codeBytes(data, block + 64L * half);
                 ShortVector high = codeBytes(data, block + 64L * half + 32);
                 ShortVector top = codeBytes(data, block + QH + 32L * half);
                 int xb = (t * blocks + b) * 256 + 128 * half;
-                ShortVector p0 = low.and((short) 15).or(top.lanewise(VectorOperators.LSHL, by4).and((short) 48))
-                        .sub((short) 32).mul(ShortVector.fromMemorySegment(SHORTS, q, 2L * xb, LE));
-                ShortVector p1 = high.and((short) 15).or(top.lanewise(VectorOperators.LSHL, by2).and((short) 48))
-                        .sub((short) 32).mul(ShortVector.fromMemorySegment(SHORTS, q, 2L * (xb + 32), LE));
-                ShortVector p2 = low.lanewise(VectorOperators.LSHR, by4).or(top.and((short) 48))
-                        .sub((short) 32).mul(ShortVector.fromMemorySegment(SHORTS, q, 2L * (xb + 64), LE));
-                ShortVector p3 = high.lanewise(VectorOperators.LSHR, by4)
-                        .or(top.lanewise(VectorOperators.LSHR, by2).and((short) 48))
-                        .sub((short) 32).mul(ShortVector.fromMemorySegment(SHORTS, q, 2L * (xb + 96), LE));
-                IntVector pairs01 = (IntVector) firstOfPair.selectFrom(p0, p1).add(secondOfPair.selectFrom(p0, p1))
-                        .reinterpretShape(INTS, 0);
-                IntVector pairs23 = (IntVector) firstOfPair.selectFrom(p2, p3).add(secondOfPair.selectFrom(p2, p3))
-                        .reinterpretShape(INTS, 0);
-                acc0 = ((FloatVector) pairs01.lanewise(VectorOperators.LSHL, by16).lanewise(VectorOperators.ASHR, by16)
-                        .convert(VectorOperators.I2F, 0)).fma(subScales.rearrange(SCALE_PAIRS[4 * half]), acc0);
-                acc1 = ((FloatVector) pairs01.lanewise(VectorOperators.ASHR, by16).convert(VectorOperators.I2F, 0))
-                        .fma(subScales.rearrange(SCALE_PAIRS[4 * half + 1]), acc1);
-                acc2 = ((FloatVector) pairs23.lanewise(VectorOperators.LSHL, by16).lanewise(VectorOperators.ASHR, by16)
-                        .convert(VectorOperators.I2F, 0)).fma(subScales.rearrange(SCALE_PAIRS[4 * half + 2]), acc2);
-                acc3 = ((FloatVector) pairs23.lanewise(VectorOperators.ASHR, by16).convert(VectorOperators.I2F, 0))
-                        .fma(subScales.rearrange(SCALE_PAIRS[4 * half + 3]), acc3);
+                LongVector p0 = (LongVector) low.and((short) 15)
+                        .or(top.lanewise(VectorOperators.LSHL, by4).and((short) 48)).sub((short) 32)
+                        .mul(ShortVector.fromMemorySegment(SHORTS, q, 2L * xb, LE)).reinterpretShape(LONGS, 0);
+                LongVector p1 = (LongVector) high.and((short) 15)
+                        .or(top.lanewise(VectorOperators.LSHL, by2).and((short) 48)).sub((short) 32)
+                        .mul(ShortVector.fromMemorySegment(SHORTS, q, 2L * (xb + 32), LE)).reinterpretShape(LONGS, 0);
+                LongVector p2 = (LongVector) low.lanewise(VectorOperators.LSHR, by4).or(top.and((short) 48))
+                        .sub((short) 32)
+                        .mul(ShortVector.fromMemorySegment(SHORTS, q, 2L * (xb + 64), LE)).reinterpretShape(LONGS, 0);
+                LongVector p3 = (LongVector) high.lanewise(VectorOperators.LSHR, by4)
+                        .or(top.lanewise(VectorOperators.LSHR, by2).and((short) 48)).sub((short) 32)
+                        .mul(ShortVector.fromMemorySegment(SHORTS, q, 2L * (xb + 96), LE)).reinterpretShape(LONGS, 0);
+                LongVector pair01 = (LongVector) ((ShortVector) quartersFirst.selectFrom(p0, p1)
+                        .reinterpretShape(SHORTS, 0))
+                        .add((ShortVector) quartersSecond.selectFrom(p0, p1).reinterpretShape(SHORTS, 0))
+                        .reinterpretShape(LONGS, 0);
+                LongVector pair23 = (LongVector) ((ShortVector) quartersFirst.selectFrom(p2, p3)
+                        .reinterpretShape(SHORTS, 0))
+                        .add((ShortVector) quartersSecond.selectFrom(p2, p3).reinterpretShape(SHORTS, 0))
+                        .reinterpretShape(LONGS, 0);
+                firstHalf = secondHalf;
+                secondHalf = ((ShortVector) longsEven.selectFrom(pair01, pair23).reinterpretShape(SHORTS, 0))
+                        .add((ShortVector) longsOdd.selectFrom(pair01, pair23).reinterpretShape(SHORTS, 0));
             }
+            IntVector h0 = (IntVector) firstHalf.reinterpretShape(INTS, 0);
+            IntVector h1 = (IntVector) secondHalf.reinterpretShape(INTS, 0);
+            IntVector twoSums = (IntVector) ((ShortVector) intsEven.selectFrom(h0, h1).reinterpretShape(SHORTS, 0))
+                    .add((ShortVector) intsOdd.selectFrom(h0, h1).reinterpretShape(SHORTS, 0))
+                    .reinterpretShape(INTS, 0);
+            FloatVector subBlockSums = (FloatVector) twoSums.lanewise(VectorOperators.LSHL, by16)
+                    .lanewise(VectorOperators.ASHR, by16).add(twoSums.lanewise(VectorOperators.ASHR, by16))
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector subScales = (FloatVector) ByteVector.fromMemorySegment(SCALE_BYTES, data, block + SCALES, LE)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0);
             float d = Float.float16ToFloat(data.get(Layouts.SHORT, block + D)) * x.scales()[t * blocks + b];
-            FloatVector acc = acc0.add(acc1).add(acc2.add(acc3));
-            total = total.add(acc.add(acc.rearrange(UPPER_HALF)).mul(d));
+            FloatVector next = total7.add(subBlockSums.mul(subScales).mul(d));
+            total7 = total6;
+            total6 = total5;
+            total5 = total4;
+            total4 = total3;
+            total3 = total2;
+            total2 = total1;
+            total1 = total0;
+            total0 = next;
         }
-        total.intoArray(sums, 0);
-    }
-
-    /**
-     * The two permutes that pair up the lanes of two products a and b (indexes from 32 on select from b): 16-bit lane
-     * 2i takes lane i of a's first sub-block (i < 8) or lane i−8 of its second, lane 2i+1 the same of b; the second
-     * permute the lane 8 above each. So int lane i holds a's sums in its low half and b's in its high half, both of
-     * sub-block {@code i < 8 ? first : second}, lane i mod 8.
-     */
-    private static short[] pairIndexes() {
-        int lanes = 32;
-        short[] indexes = new short[2 * lanes];
-        for (int i = 0; i < lanes / 2; i++) {
-            int lane = i < 8 ? i : i + 8;
-            indexes[2 * i] = (short) lane;
-            indexes[2 * i + 1] = (short) (lanes + lane);
-            indexes[lanes + 2 * i] = (short) (lane + 8);
-            indexes[lanes + 2 * i + 1] = (short) (lanes + lane + 8);
-        }
-        return indexes;
+        total7.intoArray(sums, 0);
+        total6.intoArray(sums, 16);
+        total5.intoArray(sums, 32);
+        total4.intoArray(sums, 48);
+        total3.intoArray(sums, 64);
+        total2.intoArray(sums, 80);
+        total1.intoArray(sums, 96);
+        total0.intoArray(sums, 112);
     }
 
     /**

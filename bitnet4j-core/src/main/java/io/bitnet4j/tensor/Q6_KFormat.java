@@ -21,8 +21,8 @@ public final class Q6_KFormat extends BlockFormat {
     private static final int D = 208;
     /** ggml's threshold below which a group counts as all zero. */
     private static final float GROUP_MAX_EPS = 1e-15f;
-    /** The generic reference keeps 8 partial sums, lane l taking elements ≡ l (mod 8). */
-    private static final int LANES = 8;
+    /** Sub-blocks of 16 elements in a block, each with its own scale and its own float sum in {@link #dot}. */
+    private static final int SUB_BLOCKS = 16;
 
     private Q6_KFormat() {
     }
@@ -68,9 +68,11 @@ public final class Q6_KFormat extends BlockFormat {
     }
 
     /**
-     * As {@code ggml_vec_dot_q6_K_q8_K_generic}: per block, eight integer lanes {@code Σ scale·w·q} over the elements
-     * ≡ l (mod 8); each lane is added to its own float sum as {@code (d_w·d_a)·lane}; the eight float sums are added
-     * in lane order at the end.
+     * Per block, each sub-block's integer {@code scale · Σ w·q} (exact, below 2^24 in magnitude, so exact as a float
+     * too) is added to that sub-block's own float sum as {@code (d_w·d_a)·value}; the sixteen float sums are added in
+     * order at the end. ggml's reference keeps eight sums by element mod 8 instead and its vector paths sum a whole
+     * block as an integer: all three are the same integers per block, rounded in different orders. This order is the
+     * one the vector kernel computes with the fewest lane movements.
      */
     @Override
     public float dot(Tensor tensor, long row, Activations act, int token) {
@@ -82,23 +84,22 @@ public final class Q6_KFormat extends BlockFormat {
         int qBase = token * act.length();
         int scaleBase = token * blocks;
         int[] w = new int[BLOCK];
-        int[] lanes = new int[LANES];
-        float[] sums = new float[LANES];
+        float[] sums = new float[SUB_BLOCKS];
         for (int b = 0; b < blocks; b++, offset += BLOCK_BYTES) {
             codes(data, offset, w);
-            Arrays.fill(lanes, 0);
             int qb = qBase + b * BLOCK;
-            for (int e = 0; e < BLOCK; e++) {
-                lanes[e % LANES] += i8(data, offset + SCALES + e / 16) * (w[e] * q8[qb + e]);
-            }
             float d = f16(data, offset + D) * act.scales()[scaleBase + b];
-            for (int l = 0; l < LANES; l++) {
-                sums[l] += d * lanes[l];
+            for (int s = 0; s < SUB_BLOCKS; s++) {
+                int sum = 0;
+                for (int e = 16 * s; e < 16 * s + 16; e++) {
+                    sum += w[e] * q8[qb + e];
+                }
+                sums[s] += d * (float) (i8(data, offset + SCALES + s) * sum);
             }
         }
         float sumf = 0;
-        for (int l = 0; l < LANES; l++) {
-            sumf += sums[l];
+        for (int s = 0; s < SUB_BLOCKS; s++) {
+            sumf += sums[s];
         }
         return sumf;
     }
