@@ -1,6 +1,7 @@
 package io.bitnet4j.kernel;
 
 import static io.bitnet4j.kernel.Simd.INTS;
+import static io.bitnet4j.kernel.Simd.MASK_BYTES;
 import static io.bitnet4j.kernel.Simd.SHORTS;
 import static io.bitnet4j.kernel.Simd.SHORT_LANES;
 
@@ -9,6 +10,7 @@ import io.bitnet4j.tensor.I2SFormat;
 import io.bitnet4j.tensor.WeightMatrix;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -19,7 +21,7 @@ import jdk.incubator.vector.VectorOperators;
  * their codes from bits {@code 7-2j .. 6-2j} of the block's 32 bytes. The result is the integer {@code Σ c·q} of the
  * scalar reference, converted exactly as {@link I2SFormat#dot} does.
  *
- * <p>Each token computes four rows at a time, one part of the thread's rows apart ({@link #ROW_STREAMS} parts, so as
+ * <p>Each token computes {@link #ROWS} rows at a time, one part of the thread's rows apart ({@link #ROW_STREAMS} parts, so as
  * many straight streams, which the hardware prefetcher follows), sharing each activation load. Prompts of a few tokens
  * go the same way, token after token: since the codes went unmasked this ran faster than two tokens at a time through
  * one row, each code multiplied with both tokens' activations (JMH, 6912×2560 from L3, four tokens: 842 µs that way,
@@ -29,6 +31,13 @@ import jdk.incubator.vector.VectorOperators;
 final class I2SKernel implements FileLayoutTernaryKernel {
     static final I2SKernel INSTANCE = new I2SKernel();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /**
+     * Rows a generation step computes at once, one part of the thread's rows apart: more rows keep more cache-line
+     * misses in flight and share each activation load. Eight against four, alternating rounds of {@code bench -p 0
+     * -n 64 -t 1,2 -r 3} on the 2B I2_S file (Intel Xeon, 2026-11-27): 9.65-9.72 / 18.21-18.38 against 9.20-9.58 /
+     * 17.39-17.77 tok/s on 1 / 2 threads.
+     */
+    private static final int ROWS = 8;
 
     private I2SKernel() {
     }
@@ -52,19 +61,19 @@ final class I2SKernel implements FileLayoutTernaryKernel {
             float actSum = x.sums()[t];
             int part = (rowEnd - rowStart) / ROW_STREAMS;
             for (int i = 0; i < part; i++) {
-                for (int first = rowStart + i; first < rowStart + ROW_STREAMS * part; first += 4 * part) {
-                    dotFourRows(data, first * rowBytes, part * rowBytes, differences, xOff, k, out, t * rows + first,
+                for (int first = rowStart + i; first < rowStart + ROW_STREAMS * part; first += ROWS * part) {
+                    dotEightRows(data, first * rowBytes, part * rowBytes, differences, xOff, k, out, t * rows + first,
                             part, actSum, actScale, weightScale);
                 }
             }
             int rest = rowStart + ROW_STREAMS * part;
-            int quarter = (rowEnd - rest) / 4;
-            for (int i = 0; i < quarter; i++) {
+            int eighth = (rowEnd - rest) / ROWS;
+            for (int i = 0; i < eighth; i++) {
                 int r = rest + i;
-                dotFourRows(data, r * rowBytes, quarter * rowBytes, differences, xOff, k, out, t * rows + r,
-                        quarter, actSum, actScale, weightScale);
+                dotEightRows(data, r * rowBytes, eighth * rowBytes, differences, xOff, k, out, t * rows + r,
+                        eighth, actSum, actScale, weightScale);
             }
-            for (int r = rest + 4 * quarter; r < rowEnd; r++) {
+            for (int r = rest + ROWS * eighth; r < rowEnd; r++) {
                 int dot = dotOneRow(data, r * rowBytes, differences, xOff, k);
                 out[t * rows + r] = ((float) dot - actSum) / actScale * weightScale;
             }
@@ -72,60 +81,102 @@ final class I2SKernel implements FileLayoutTernaryKernel {
     }
 
     /**
-     * Four rows whose bytes start at {@code base}, {@code stride} bytes apart (one part of the rows a thread computes
+     * Eight rows whose bytes start at {@code base}, {@code stride} bytes apart (one part of the rows a thread computes
      * apart, see {@link #ROW_STREAMS}):
      * {@code out[outOff + i·outStride] = ((float) Σc·q − actSum) / actScale · weightScale}. The codes are shifted out
      * of their bytes but not masked ({@link TernaryLanes#differences}): the same result with four masks fewer per row
-     * and 128 columns.
+     * and 128 columns. The loads, shifts and lane sums of {@link TernaryLanes} are written out here: with eight rows
+     * this method is past the size up to which C2 inlines calls, and a vector passed to or returned from a call it
+     * does not inline is allocated on the heap (generation ran at a tenth of its speed).
      */
-    private static void dotFourRows(MemorySegment data, long base, long stride, MemorySegment differences, int xOff,
-                                    int k, float[] out, int outOff, int outStride, float actSum, float actScale,
-                                    float weightScale) {
+    private static void dotEightRows(MemorySegment data, long base, long stride, MemorySegment differences, int xOff,
+                                     int k, float[] out, int outOff, int outStride, float actSum, float actScale,
+                                     float weightScale) {
         int d0 = 0;
         int d1 = 0;
         int d2 = 0;
         int d3 = 0;
+        int d4 = 0;
+        int d5 = 0;
+        int d6 = 0;
+        int d7 = 0;
         for (int chunk = 0; chunk < k; chunk += TernaryLanes.CHUNK_COLUMNS) {
             int end = Math.min(k, chunk + TernaryLanes.CHUNK_COLUMNS);
             ShortVector a0 = ShortVector.zero(SHORTS);
             ShortVector a1 = a0;
             ShortVector a2 = a0;
             ShortVector a3 = a0;
+            ShortVector a4 = a0;
+            ShortVector a5 = a0;
+            ShortVector a6 = a0;
+            ShortVector a7 = a0;
             for (int col = chunk; col < end; col += 128) {
                 for (int p = 0; p < 32; p += SHORT_LANES) {
                     long off = base + col / 4 + p;
-                    ShortVector w0 = TernaryLanes.widen(data, off);
-                    ShortVector w1 = TernaryLanes.widen(data, off + stride);
-                    ShortVector w2 = TernaryLanes.widen(data, off + 2 * stride);
-                    ShortVector w3 = TernaryLanes.widen(data, off + 3 * stride);
+                    ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(MASK_BYTES, data, off, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                    ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(MASK_BYTES, data, off + stride, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                    ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(MASK_BYTES, data, off + 2 * stride, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                    ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(MASK_BYTES, data, off + 3 * stride, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                    ShortVector w4 = (ShortVector) ByteVector.fromMemorySegment(MASK_BYTES, data, off + 4 * stride, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                    ShortVector w5 = (ShortVector) ByteVector.fromMemorySegment(MASK_BYTES, data, off + 5 * stride, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                    ShortVector w6 = (ShortVector) ByteVector.fromMemorySegment(MASK_BYTES, data, off + 6 * stride, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                    ShortVector w7 = (ShortVector) ByteVector.fromMemorySegment(MASK_BYTES, data, off + 7 * stride, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
                     for (int j = 0; j < 4; j++) {
                         ShortVector xv = ShortVector.fromMemorySegment(SHORTS, differences,
                                 2L * (xOff + col + 32 * j + p), LE);
                         ShortVector shift = ShortVector.broadcast(SHORTS, (short) (6 - 2 * j));
-                        a0 = a0.add(TernaryLanes.shifted(w0, shift).mul(xv));
-                        a1 = a1.add(TernaryLanes.shifted(w1, shift).mul(xv));
-                        a2 = a2.add(TernaryLanes.shifted(w2, shift).mul(xv));
-                        a3 = a3.add(TernaryLanes.shifted(w3, shift).mul(xv));
+                        a0 = a0.add(w0.lanewise(VectorOperators.LSHR, shift).mul(xv));
+                        a1 = a1.add(w1.lanewise(VectorOperators.LSHR, shift).mul(xv));
+                        a2 = a2.add(w2.lanewise(VectorOperators.LSHR, shift).mul(xv));
+                        a3 = a3.add(w3.lanewise(VectorOperators.LSHR, shift).mul(xv));
+                        a4 = a4.add(w4.lanewise(VectorOperators.LSHR, shift).mul(xv));
+                        a5 = a5.add(w5.lanewise(VectorOperators.LSHR, shift).mul(xv));
+                        a6 = a6.add(w6.lanewise(VectorOperators.LSHR, shift).mul(xv));
+                        a7 = a7.add(w7.lanewise(VectorOperators.LSHR, shift).mul(xv));
                     }
                 }
             }
             IntVector p0 = (IntVector) a0.reinterpretShape(INTS, 0);
-            IntVector p1 = (IntVector) a1.reinterpretShape(INTS, 0);
-            IntVector p2 = (IntVector) a2.reinterpretShape(INTS, 0);
-            IntVector p3 = (IntVector) a3.reinterpretShape(INTS, 0);
             d0 += p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p0.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+            IntVector p1 = (IntVector) a1.reinterpretShape(INTS, 0);
             d1 += p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p1.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+            IntVector p2 = (IntVector) a2.reinterpretShape(INTS, 0);
             d2 += p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p2.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+            IntVector p3 = (IntVector) a3.reinterpretShape(INTS, 0);
             d3 += p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p3.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+            IntVector p4 = (IntVector) a4.reinterpretShape(INTS, 0);
+            d4 += p4.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(p4.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+            IntVector p5 = (IntVector) a5.reinterpretShape(INTS, 0);
+            d5 += p5.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(p5.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+            IntVector p6 = (IntVector) a6.reinterpretShape(INTS, 0);
+            d6 += p6.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(p6.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+            IntVector p7 = (IntVector) a7.reinterpretShape(INTS, 0);
+            d7 += p7.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(p7.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
         }
         out[outOff] = ((float) d0 - actSum) / actScale * weightScale;
         out[outOff + outStride] = ((float) d1 - actSum) / actScale * weightScale;
         out[outOff + 2 * outStride] = ((float) d2 - actSum) / actScale * weightScale;
         out[outOff + 3 * outStride] = ((float) d3 - actSum) / actScale * weightScale;
+        out[outOff + 4 * outStride] = ((float) d4 - actSum) / actScale * weightScale;
+        out[outOff + 5 * outStride] = ((float) d5 - actSum) / actScale * weightScale;
+        out[outOff + 6 * outStride] = ((float) d6 - actSum) / actScale * weightScale;
+        out[outOff + 7 * outStride] = ((float) d7 - actSum) / actScale * weightScale;
     }
 
     /** Σ c·q of one row whose bytes start at {@code base}, its codes unmasked against the activations' differences. */
@@ -162,6 +213,6 @@ final class I2SKernel implements FileLayoutTernaryKernel {
 
     @Override
     public String describe() {
-        return "I2_S " + Simd.BITS + "-bit, 4 rows";
+        return "I2_S " + Simd.BITS + "-bit, " + ROWS + " rows";
     }
 }
