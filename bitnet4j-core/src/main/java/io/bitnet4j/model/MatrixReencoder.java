@@ -68,7 +68,7 @@ final class MatrixReencoder {
             throw BitnetException.unsupported("the output head's rows of " + cols + " cannot be stored as " + type);
         }
         long rowBytes = type.byteSize(new long[] {cols, 1});
-        MemorySegment data = arena.allocate(rowBytes * rows, 64);
+        MemorySegment data = LargePages.allocate(arena, rowBytes * rows);
         IntStream.range(0, rows).parallel().forEach(r -> {
             float[] row = new float[cols];
             source.decodeRow(head.tensor(), r, row, 0);
