@@ -19,14 +19,14 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * F16 weights (the tied output head of BitNet b1.58 2B-4T) times F16-rounded activations, summed in float lanes,
- * four rows at a time taken from the four quarters of a thread's rows (four long streams for the prefetcher, one
+ * eight rows at a time taken from the eight eighths of a thread's rows (eight long streams for the prefetcher, one
  * activation load for all).
  * The Vector API has no half-precision conversion, so weights are widened with integer operations: the
  * sign-extended half shifted left by 13 and masked puts the sign, exponent and mantissa bits where a float's go, and a
- * multiplication by 2^112 rebiases the exponent (exact for normal and subnormal halves alike); the four-row path
+ * multiplication by 2^112 rebiases the exponent (exact for normal and subnormal halves alike); the eight-row path
  * multiplies the activations by 2^112 once instead. That misreads infinities and NaNs, so a tensor is scanned once
- * for them and, if it has any, multiplied by the {@link #PATCHED} kernel that fixes them up lane by lane. Four
- * chains of fused multiply-adds (four rows, or two accumulators in each of the one-row paths) keep them from
+ * for them and, if it has any, multiplied by the {@link #PATCHED} kernel that fixes them up lane by lane. Several
+ * chains of fused multiply-adds (eight rows, or two accumulators in each of the one-row paths) keep them from
  * waiting on each other; accumulators and lanes are summed in a fixed order ({@link FloatLanes}), so results differ
  * from the scalar reference (a double sum) by float rounding only.
  */
@@ -101,13 +101,13 @@ final class F16Kernel implements MatMulKernel {
         MemorySegment rebiased = patched ? null : scratch.rebiased(xs, x.tokens() * k);
         for (int t = 0; t < x.tokens(); t++) {
             int xOff = t * k;
-            int quarter = patched ? 0 : (rowEnd - rowStart) / 4;
-            for (int i = 0; i < quarter; i++) {
+            int eighth = patched ? 0 : (rowEnd - rowStart) / 8;
+            for (int i = 0; i < eighth; i++) {
                 int r = rowStart + i;
-                dotFourRows(data, r * rowBytes, quarter * rowBytes, rebiased, xs, xOff, k, out, t * rows + r,
-                        quarter);
+                dotEightRows(data, r * rowBytes, eighth * rowBytes, rebiased, xs, xOff, k, out, t * rows + r,
+                        eighth);
             }
-            for (int r = rowStart + 4 * quarter; r < rowEnd; r++) {
+            for (int r = rowStart + 8 * eighth; r < rowEnd; r++) {
                 out[t * rows + r] = patched ? dotPatched(data, r * rowBytes, xs, xOff, k)
                         : dotFinite(data, r * rowBytes, xs, xOff, k);
             }
@@ -153,28 +153,64 @@ final class F16Kernel implements MatMulKernel {
     }
 
     /**
-     * Four finite rows {@code stride} bytes apart (one from each quarter of a thread's rows), into
+     * Eight finite rows {@code stride} bytes apart (one from each eighth of a thread's rows), into
      * {@code out[o + i·step]}. Weights are widened without the rebiasing multiplication, which {@code rebiased} (the
-     * activations times 2^112) carries instead. Four rows rather than two: one fused multiply-add chain per row
-     * waits on its latency, and with two chains the kernel ran at 34 GB/s from cache. The four lane sums run as
-     * four trees at once in vector registers ({@link FloatLanes#UPPER_HALF}; the same bits as one sum at a time):
-     * stored and summed lane by lane they took 81 against 74 µs for 256 rows from L2, 2.14 against 1.98 ms for
-     * 6,912 rows from L3 (JMH, Intel Xeon), and generation on the 2B I2_S file ran 1-2 % faster.
+     * activations times 2^112) carries instead. Several rows rather than one: one fused multiply-add chain per row
+     * waits on its latency, and with two chains the kernel ran at 34 GB/s from cache; eight rather than four share
+     * each activation load and keep more cache-line misses in flight (JMH, the 128256-row head from memory: 53.2 /
+     * 26.2 against 56.0 / 28.2 ms on 1 / 2 threads; generation on the 2B I2_S file, alternating processes: 9.83-9.93 /
+     * 18.27-19.07 against 9.48-9.76 / 18.31-18.73 tok/s). Each half's lane sums run as four trees at once in vector
+     * registers ({@link FloatLanes#UPPER_HALF}; the same bits as one sum at a time): stored and summed lane by lane
+     * they had taken 81 against 74 µs for 256 rows from L2 (four rows). The widening is written out here: with
+     * eight rows C2 stops inlining calls in this method, and a vector returned from a call it does not inline is
+     * allocated on the heap (the head took 99 instead of 53 ms).
      */
-    private static void dotFourRows(MemorySegment data, long base, long stride, MemorySegment rebiased, float[] x,
-                                    int xOff, int k, float[] out, int outOff, int outStride) {
+    private static void dotEightRows(MemorySegment data, long base, long stride, MemorySegment rebiased, float[] x,
+                                     int xOff, int k, float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
         FloatVector a3 = a0;
+        FloatVector a4 = a0;
+        FloatVector a5 = a0;
+        FloatVector a6 = a0;
+        FloatVector a7 = a0;
         int i = 0;
         for (; i + LANES <= k; i += LANES) {
             FloatVector xv = FloatVector.fromMemorySegment(FLOATS, rebiased, 4L * (xOff + i), LE);
             long off = base + 2L * i;
-            a0 = widenUnscaled(data, off).fma(xv, a0);
-            a1 = widenUnscaled(data, off + stride).fma(xv, a1);
-            a2 = widenUnscaled(data, off + 2 * stride).fma(xv, a2);
-            a3 = widenUnscaled(data, off + 3 * stride).fma(xv, a3);
+            IntVector h0 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off, LE)
+                    .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
+            a0 = ((FloatVector) h0.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).fma(xv, a0);
+            IntVector h1 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + stride, LE)
+                    .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
+            a1 = ((FloatVector) h1.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).fma(xv, a1);
+            IntVector h2 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + 2 * stride, LE)
+                    .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
+            a2 = ((FloatVector) h2.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).fma(xv, a2);
+            IntVector h3 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + 3 * stride, LE)
+                    .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
+            a3 = ((FloatVector) h3.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).fma(xv, a3);
+            IntVector h4 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + 4 * stride, LE)
+                    .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
+            a4 = ((FloatVector) h4.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).fma(xv, a4);
+            IntVector h5 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + 5 * stride, LE)
+                    .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
+            a5 = ((FloatVector) h5.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).fma(xv, a5);
+            IntVector h6 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + 6 * stride, LE)
+                    .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
+            a6 = ((FloatVector) h6.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).fma(xv, a6);
+            IntVector h7 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + 7 * stride, LE)
+                    .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
+            a7 = ((FloatVector) h7.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).fma(xv, a7);
         }
         FloatVector a01 = a0.add(a0.rearrange(FloatLanes.SWAP_HALF))
                 .blend(a1.add(a1.rearrange(FloatLanes.SWAP_HALF)), FloatLanes.UPPER_HALF);
@@ -193,17 +229,42 @@ final class F16Kernel implements MatMulKernel {
         float s1 = all.lane(FloatLanes.SECOND_SUM);
         float s2 = all.lane(FloatLanes.THIRD_SUM);
         float s3 = all.lane(FloatLanes.FOURTH_SUM);
+        FloatVector b01 = a4.add(a4.rearrange(FloatLanes.SWAP_HALF))
+                .blend(a5.add(a5.rearrange(FloatLanes.SWAP_HALF)), FloatLanes.UPPER_HALF);
+        FloatVector b23 = a6.add(a6.rearrange(FloatLanes.SWAP_HALF))
+                .blend(a7.add(a7.rearrange(FloatLanes.SWAP_HALF)), FloatLanes.UPPER_HALF);
+        b01 = b01.add(b01.rearrange(FloatLanes.SWAP_QUARTER));
+        b23 = b23.add(b23.rearrange(FloatLanes.SWAP_QUARTER));
+        FloatVector bll = b01.blend(b23, FloatLanes.UPPER_QUARTERS);
+        if (LANES > 8) {
+            bll = bll.add(bll.rearrange(FloatLanes.SWAP_2));
+        }
+        if (LANES > 4) {
+            bll = bll.add(bll.rearrange(FloatLanes.SWAP_1));
+        }
+        float s4 = bll.lane(0);
+        float s5 = bll.lane(FloatLanes.SECOND_SUM);
+        float s6 = bll.lane(FloatLanes.THIRD_SUM);
+        float s7 = bll.lane(FloatLanes.FOURTH_SUM);
         for (; i < k; i++) {
             float xi = x[xOff + i];
             s0 += half(data, base + 2L * i) * xi;
             s1 += half(data, base + stride + 2L * i) * xi;
             s2 += half(data, base + 2 * stride + 2L * i) * xi;
             s3 += half(data, base + 3 * stride + 2L * i) * xi;
+            s4 += half(data, base + 4 * stride + 2L * i) * xi;
+            s5 += half(data, base + 5 * stride + 2L * i) * xi;
+            s6 += half(data, base + 6 * stride + 2L * i) * xi;
+            s7 += half(data, base + 7 * stride + 2L * i) * xi;
         }
         out[outOff] = s0;
         out[outOff + outStride] = s1;
         out[outOff + 2 * outStride] = s2;
         out[outOff + 3 * outStride] = s3;
+        out[outOff + 4 * outStride] = s4;
+        out[outOff + 5 * outStride] = s5;
+        out[outOff + 6 * outStride] = s6;
+        out[outOff + 7 * outStride] = s7;
     }
 
     private static float dotPatched(MemorySegment data, long base, float[] x, int xOff, int k) {

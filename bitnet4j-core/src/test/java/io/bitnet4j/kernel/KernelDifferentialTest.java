@@ -529,7 +529,7 @@ class KernelDifferentialTest {
 
     /**
      * Weights and activations at the ends of the F16 range (the largest finite half, subnormal halves, activations of
-     * ±65504 and ±2^-24): the four-row path moves the weights' rebiasing by 2^112 onto the activations, which must
+     * ±65504 and ±2^-24): the eight-row path moves the weights' rebiasing by 2^112 onto the activations, which must
      * neither overflow nor lose bits there.
      */
     @org.junit.jupiter.api.Test
