@@ -112,8 +112,8 @@ final class Q6KKernel implements MatMulKernel {
     /**
      * The reference's sixteen float sums, one per sub-block, of rows {@code base + j·stride} (j &lt; {@link #ROWS})
      * into {@code sums[16j .. 16j+16)}; the rows' blocks are taken in turn, each row's sums passed along a ring of
-     * accumulators so that it meets its own again {@link #ROWS} steps later. Per half-block the
-     * four products (32 16-bit lanes each: elements l = 0..31 of one of the four element groups, so lanes 0-15 one
+     * accumulators so that it meets its own again {@link #ROWS} steps later (a stride of 0 computes one row, eight
+     * times over, for the last few rows of a share). Per half-block the four products (32 16-bit lanes each: elements l = 0..31 of one of the four element groups, so lanes 0-15 one
      * sub-block and lanes 16-31 the next) are added up in three rounds of two-source permutes and 16-bit adds, each
      * halving the lanes a sub-block holds: products in pairs by 128-bit quarters (8 lanes a sub-block), the two pairs
      * by 64-bit lanes (4), then the two halves by 32-bit lanes (2, each the sum of 8 elements, at most 8 · 32 · 127 <
