@@ -420,11 +420,8 @@ public final class CpuForwardPass implements ForwardPass {
         @Override
         public void run(int worker, int start, int end) {
             switch (step) {
-                case NORMALIZE -> {
-                    for (int t = start; t < end; t++) {
-                        RmsNorm.apply(in, t * len, len, weight, c.rmsEpsilon(), out, t * len);
-                    }
-                }
+                case NORMALIZE -> RmsNorm.applyRows(in, start * len, end - start, len, weight, c.rmsEpsilon(), out,
+                        start * len);
                 case ACTIVATE -> activateRows(start * len, end * len);
                 case ROTATE_AND_CACHE -> {
                     int kvDim = c.kvDim();

@@ -16,6 +16,50 @@ public final class RmsNorm {
             float v = x[xOff + i];
             sum += v * v;
         }
+        scale(x, xOff, n, sum, weight, eps, out, outOff);
+    }
+
+    /**
+     * {@link #apply} to {@code rows} consecutive rows of {@code n} values, from {@code x[xOff]} into
+     * {@code out[outOff]}, bit for bit. Each row's sum still runs in column order, as ggml's does, so a single sum
+     * waits four cycles per column on its double addition; four rows summed in one pass over the columns keep
+     * four independent additions in flight.
+     */
+    public static void applyRows(float[] x, int xOff, int rows, int n, float[] weight, float eps, float[] out,
+                                 int outOff) {
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int b0 = xOff + r * n;
+            int b1 = b0 + n;
+            int b2 = b1 + n;
+            int b3 = b2 + n;
+            double s0 = 0;
+            double s1 = 0;
+            double s2 = 0;
+            double s3 = 0;
+            for (int i = 0; i < n; i++) {
+                float v0 = x[b0 + i];
+                float v1 = x[b1 + i];
+                float v2 = x[b2 + i];
+                float v3 = x[b3 + i];
+                s0 += v0 * v0;
+                s1 += v1 * v1;
+                s2 += v2 * v2;
+                s3 += v3 * v3;
+            }
+            int o = outOff + r * n;
+            scale(x, b0, n, s0, weight, eps, out, o);
+            scale(x, b1, n, s1, weight, eps, out, o + n);
+            scale(x, b2, n, s2, weight, eps, out, o + 2 * n);
+            scale(x, b3, n, s3, weight, eps, out, o + 3 * n);
+        }
+        for (; r < rows; r++) {
+            apply(x, xOff + r * n, n, weight, eps, out, outOff + r * n);
+        }
+    }
+
+    private static void scale(float[] x, int xOff, int n, double sum, float[] weight, float eps, float[] out,
+                              int outOff) {
         float mean = (float) (sum / n);
         float scale = 1.0f / (float) Math.sqrt(mean + eps);
         for (int i = 0; i < n; i++) {

@@ -80,4 +80,37 @@ class RmsNormTest {
         assertThat(buffer[1]).isCloseTo(0.6f * (float) Math.sqrt(2), within(1e-6f));
         assertThat(buffer[2]).isCloseTo(0.8f * (float) Math.sqrt(2), within(1e-6f));
     }
+
+    @Test
+    void rowsTogetherEqualRowsOneByOneBitForBit() {
+        java.util.Random random = new java.util.Random(25);
+        for (int rows : new int[] {1, 3, 4, 5, 8, 9}) {
+            for (int n : new int[] {1, 7, 64, 129, 2560}) {
+                int offset = random.nextInt(5);
+                float[] x = new float[offset + rows * n + 3];
+                for (int i = 0; i < x.length; i++) {
+                    // magnitudes over 12 orders, so that the double sums round and their order matters
+                    x[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(12) - 6));
+                }
+                float[] weight = new float[n];
+                for (int i = 0; i < n; i++) {
+                    weight[i] = (float) random.nextGaussian();
+                }
+                float[] expected = new float[rows * n + 2];
+                for (int r = 0; r < rows; r++) {
+                    RmsNorm.apply(x, offset + r * n, n, weight, 1e-5f, expected, 2 + r * n);
+                }
+                float[] together = new float[rows * n + 2];
+                RmsNorm.applyRows(x, offset, rows, n, weight, 1e-5f, together, 2);
+                assertThat(together).as("%d rows of %d", rows, n).containsExactly(expected);
+
+                float[] inPlace = x.clone();
+                RmsNorm.applyRows(inPlace, offset, rows, n, weight, 1e-5f, inPlace, offset);
+                assertThat(Arrays.copyOfRange(inPlace, offset, offset + rows * n))
+                        .as("in place, %d rows of %d", rows, n)
+                        .containsExactly(Arrays.copyOfRange(expected, 2, 2 + rows * n));
+                assertThat(inPlace[inPlace.length - 1]).isEqualTo(x[x.length - 1]);
+            }
+        }
+    }
 }
