@@ -449,8 +449,8 @@ public final class CpuForwardPass implements ForwardPass {
         private boolean widened;
         /** Whether the pool runs the widening of the cache rather than the attention. */
         private boolean widening;
-        private float[] keysWide = new float[0];     // [L][KV]: positions [0, L) of the layer's keys
-        private float[] valuesWide = new float[0];   // [KV][padded L]: the layer's values, position by position
+        private float[] keysWide = new float[0];     // [padded L / 16][KV][16]: the layer's keys in tiles
+        private float[] valuesWide = new float[0];   // [KV heads · ⌈head dim / 16⌉][padded L][16]: its values
 
         AttentionTask(int workers, int context, int headDim) {
             scratch = new Attention.Scratch[workers];
@@ -477,34 +477,41 @@ public final class CpuForwardPass implements ForwardPass {
             this.widened = fours && tokens >= MIN_TOKENS_TO_WIDEN && positions <= MAX_POSITIONS_TO_WIDEN
                     && attention.widensForPrompts() && !cache.hasNonFinite(layer);
             if (widened) {
-                int keys = positions * c.kvDim();
-                int values = c.kvDim() * Attention.paddedLength(positions);
-                if (keysWide.length < keys || valuesWide.length < values) {
-                    int room = Math.min(2 * positions, MAX_POSITIONS_TO_WIDEN);
-                    keysWide = new float[Math.max(keys, room * c.kvDim())];
-                    valuesWide = new float[Math.max(values, c.kvDim() * Attention.paddedLength(room))];
+                int floats = tileFloats(Attention.paddedLength(positions));
+                if (keysWide.length < floats || valuesWide.length < floats) {
+                    int room = tileFloats(Attention.paddedLength(Math.min(2 * positions, MAX_POSITIONS_TO_WIDEN)));
+                    keysWide = new float[Math.max(floats, room)];
+                    valuesWide = new float[Math.max(floats, room)];
                 }
             }
         }
 
-        /** Work items of the widening: each cached position's keys, then each dimension's values. */
-        int widenItems() {
-            return startPos + tokens + c.kvDim();
+        /** Floats of a layer's keys (or values) widened in tiles of 16 lanes for {@code padded} positions. */
+        private int tileFloats(int padded) {
+            int lanes = GgmlMath.LANES;
+            return padded * c.headCountKv() * ((c.headDim() + lanes - 1) / lanes) * lanes;
         }
 
-        /** Widens the keys of positions, then the values of dimensions, {@code [start, end)} of the widen items. */
+        /** Work items of the widening: the keys of each block of 16 positions, then each block of values. */
+        int widenItems() {
+            int lanes = GgmlMath.LANES;
+            return Attention.paddedLength(startPos + tokens) / lanes
+                    + c.headCountKv() * ((c.headDim() + lanes - 1) / lanes);
+        }
+
+        /** Widens the key blocks, then the value blocks, {@code [start, end)} of the widen items. */
         private void widen(int start, int end) {
             int positions = startPos + tokens;
-            int kvDim = c.kvDim();
             int padded = Attention.paddedLength(positions);
+            int keyBlocks = padded / GgmlMath.LANES;
             short[] keys = cache.keysF16(layer);
             short[] values = cache.valuesF16(layer);
             for (int item = start; item < end; item++) {
-                if (item < positions) {
-                    attention.widen(keys, item * kvDim, keysWide, item * kvDim, kvDim);
+                if (item < keyBlocks) {
+                    attention.widenKeys(keys, c.kvDim(), positions, item, keysWide);
                 } else {
-                    int d = item - positions;
-                    attention.widen(values, d * cache.paddedCapacity(), valuesWide, d * padded, padded);
+                    attention.widenValues(values, cache.paddedCapacity(), c.headDim(), positions, padded,
+                            item - keyBlocks, valuesWide);
                 }
             }
         }
@@ -542,9 +549,8 @@ public final class CpuForwardPass implements ForwardPass {
                 int qOff = t * c.queryDim() + h * headDim;
                 int valueStride = cache.paddedCapacity();
                 if (widened) {
-                    attention.groupWidened(q, qOff, keysWide, valuesWide, kvOff, c.kvDim(),
-                            Attention.paddedLength(startPos + tokens), length, headDim, attentionScale,
-                            scratch[worker], attended, qOff);
+                    attention.groupWidened(q, qOff, keysWide, valuesWide, Attention.paddedLength(startPos + tokens),
+                            kvOff, c.kvDim(), length, headDim, attentionScale, scratch[worker], attended, qOff);
                 } else if (cache.type() == KvType.F16) {
                     AttentionKernel kernel = cache.hasNonFinite(layer) ? AttentionKernel.SCALAR : attention;
                     if (headsPerItem == 4) {

@@ -33,6 +33,10 @@ public final class Attention {
         final float[] scores;
         final float[] query;
         final float[] lanes = new float[LANES];
+        /** Four heads' sixteen sets of lanes, for sums that run sixteen at a time, and their sixteen sums. */
+        final float[] laneSums = new float[4 * LANES * LANES + 4 * LANES];
+        /** Four heads' queries or probabilities side by side, element i of head h at 4i + h (grown on first use). */
+        private float[] sideBySide = new float[0];
         final float[][] accumulators = new float[4][LANES];
         private final int headDim;
         /** The F16-rounded queries of the heads of one or more groups of four, one after the other. */
@@ -50,6 +54,14 @@ public final class Attention {
             this.valueRows = new float[2 * scores.length];
             this.headDim = headDim;
             reserveGroups(1);
+        }
+
+        /** {@link #sideBySide}, at least {@code floats} long. */
+        float[] sideBySide(int floats) {
+            if (sideBySide.length < floats) {
+                sideBySide = new float[floats];
+            }
+            return sideBySide;
         }
 
         /** Room for the heads of {@code groups} groups of four (grown once, on first use). */

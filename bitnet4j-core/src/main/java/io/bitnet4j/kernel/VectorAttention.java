@@ -4,6 +4,7 @@ import static io.bitnet4j.kernel.Simd.FLOATS;
 import static io.bitnet4j.kernel.Simd.INTS;
 
 import java.util.Arrays;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -21,6 +22,8 @@ final class VectorAttention {
     static final boolean SUPPORTED = FLOATS.length() == GgmlMath.LANES;
     private static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class,
             VectorShape.forBitSize(Simd.BITS / 2));
+    private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_512;
+    private static final VectorSpecies<Float> HALF_FLOATS = FloatVector.SPECIES_256;
 
     private VectorAttention() {
     }
@@ -49,8 +52,8 @@ final class VectorAttention {
      * attention): the heads from {@code firstHead} on, at {@code q[qOff + h·headDim ..]}, results at
      * {@code out[outOff + h·headDim ..]}; head h reads cache head {@code h / groupSize}. Every head's operations and
      * their order are those of {@link #headF16}: each position's keys (those of all the groups' cache heads) and each
-     * pair of value rows are widened into scratch once and go through the loops of {@link #groupWidened} (widened
-     * inside those loops, each value row was widened once per pair of heads; decoding ran the same speed, tg64 and
+     * pair of value rows are widened into scratch once and go through {@link #fourScores} and {@link #twoValueRows}
+     * (widened inside those loops, each value row was widened once per pair of heads; decoding ran the same speed, tg64 and
      * tg32 at depth 1024). The scores go position by position through all the groups, so that each position's keys
      * (for the groups side by side in one cache row) are read once and in order: group by group, decoding read 256
      * of every 1,280 bytes per pass, at half the speed from memory (the 2B-4T shape at 2,048 positions).
@@ -89,28 +92,214 @@ final class VectorAttention {
     }
 
     /**
-     * {@link #groupsF16} for one group of four heads over a cache layer already widened to floats ({@link #widen}):
-     * keys at {@code k[j·rowStride + kvOff ..]}, values at {@code v[(kvOff + d)·valueStride + j]}. A prompt widens each
-     * layer once for all its tokens, where {@link #groupsF16} widens every key and value for each token again.
+     * {@link #groupsF16} for one group of four heads over a cache layer widened to floats for a prompt, in tiles of
+     * 16 lanes ({@link AttentionKernel#widenKeys}, {@link AttentionKernel#widenValues}): keys by blocks of 16
+     * positions, element i of position 16b + l at {@code keys[(b·kvDim + i)·16 + l]}; values by blocks of 16 of a
+     * cache head's dimensions, dimension 16c + l of cache head k at position j at
+     * {@code values[((k·⌈headDim/16⌉ + c)·positions + j)·16 + l]}. Every dot product is still ggml's
+     * {@code vec_dot} of one key (or value column) with one query (or row of probabilities), operation for
+     * operation, but sixteen of them run side by side in the lanes of a vector, sixteen positions' scores and then
+     * sixteen output dimensions, for the four heads at once ({@link #fourHeadDots}): each tile row is loaded once
+     * for the four, and no lane tree runs across a vector. One dot at a time with a lane tree at its end took about
+     * 130 cycles a position for four heads, mostly range checks and trees, and the values' remaining elements were
+     * added in double one output at a time (a third of the attention of a 128-token prompt).
      */
-    static void groupWidened(float[] q, int qOff, float[] k, float[] v, int kvOff, int rowStride, int valueStride,
+    static void groupWidened(float[] q, int qOff, float[] keys, float[] values, int positions, int kvOff, int kvDim,
                              int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
-        float[] query = s.groupQueries;
-        for (int i = 0; i < 4 * headDim; i++) {
-            query[i] = Attention.roundToF16(q[qOff + i]);
+        int lanes = GgmlMath.LANES;
+        float[] sideBySide = s.sideBySide(4 * Math.max(headDim, Attention.paddedLength(length)));
+        for (int h = 0; h < 4; h++) {
+            for (int i = 0; i < headDim; i++) {
+                sideBySide[4 * i + h] = Attention.roundToF16(q[qOff + h * headDim + i]);
+            }
         }
         float[][] p = s.groupScores;
-        for (int j = 0; j < length; j++) {
-            fourScores(k, j * rowStride + kvOff, query, 0, headDim, p, 0, j);
+        float[] sums = s.laneSums;
+        for (int j = 0; j < length; j += lanes) {
+            fourHeadDots(keys, (j / lanes * kvDim + kvOff) * lanes, sideBySide, headDim, headDim, sums);
+            for (int h = 0; h < 4; h++) {
+                System.arraycopy(sums, RESULTS + h * lanes, p[h], j, lanes);
+            }
         }
         int padded = probabilities(p, 4, length, scale, s);
-        int base = kvOff * valueStride;
-        int half = (headDim + 1) / 2;
-        for (int d = 0; d < half; d++) {
-            int dB = Math.min(d + half, headDim - 1);
-            twoValueRows(v, base + d * valueStride, base + dB * valueStride, p, 0, length, padded, d, dB, headDim,
-                    out, outOff);
+        for (int h = 0; h < 4; h++) {
+            for (int j = 0; j < padded; j++) {
+                sideBySide[4 * j + h] = p[h][j];
+            }
         }
+        // The padding cells after the blocks only add ±0 to each sum: stop at the length ({@link #twoValueRows}).
+        int end = Math.min(length, padded);
+        int blocks = (headDim + lanes - 1) / lanes;
+        int firstBlock = kvOff / headDim * blocks;
+        for (int c = 0; c < blocks; c++) {
+            fourHeadDots(values, (firstBlock + c) * positions * lanes, sideBySide, padded, end, sums);
+            int count = Math.min(lanes, headDim - c * lanes);
+            for (int h = 0; h < 4; h++) {
+                System.arraycopy(sums, RESULTS + h * lanes, out, outOff + h * headDim + c * lanes, count);
+            }
+        }
+    }
+
+    /** Where {@link #fourHeadDots} leaves its results in the scratch: head h's sixteen at {@code RESULTS + 16h}. */
+    private static final int RESULTS = 4 * GgmlMath.LANES * GgmlMath.LANES;
+
+    /**
+     * Sixteen of ggml's {@code vec_dot} over {@code n} elements side by side for each of four heads: lane l of head
+     * h is the dot of tile column l (element i at {@code m[base + 16i + l]}) with head h's row, whose element i is
+     * {@code x[4i + h]} (the heads side by side at constant distances, so that C2 checks the bounds of a loop's loads
+     * once rather than each head's; each is broadcast from memory, which takes no vector port: spread over 16 lanes
+     * in memory, the rows of four heads crowded the L1 cache and the attention ran 40 % slower). The 64-element
+     * blocks as {@link #blockedDots} sums them, then the elements after them up to {@code end} added one by one in
+     * double ({@link #addRemaining}).
+     * Results in {@code sums} from {@link #RESULTS} on, which holds 1,088 floats. (Three methods: as one, C2
+     * stopped inlining the vector operations at its node limit and boxed their results.)
+     */
+    private static void fourHeadDots(float[] m, int base, float[] x, int n, int end, float[] sums) {
+        int blocked = n & ~63;
+        if (blocked > 0) {
+            blockedDots(m, base, x, blocked, sums);
+            for (int h = 0; h < 4; h++) {
+                laneTree(sums, h * GgmlMath.LANES * GgmlMath.LANES, RESULTS + h * GgmlMath.LANES);
+            }
+        } else {
+            Arrays.fill(sums, RESULTS, RESULTS + 4 * GgmlMath.LANES, 0f);
+        }
+        if (end > blocked) {
+            addRemaining(m, base, x, blocked, end, sums);
+        }
+    }
+
+    /**
+     * The first {@code blocked} (a multiple of 64) elements as ggml sums them: each block multiplied into four
+     * accumulators of 16 lanes with fused multiply-adds, lane k of accumulator a holding element 16a + k of every
+     * block (here lane k of all four per pass over the blocks, for sixteen dots at once), and the four combined
+     * {@code (a0+a2)+(a1+a3)}: head h's lane k of every dot in row k of {@code sums[256h ..]}.
+     */
+    private static void blockedDots(float[] m, int base, float[] x, int blocked, float[] sums) {
+        FloatVector zero = FloatVector.zero(FLOATS);
+        for (int k = 0; k < GgmlMath.LANES; k++) {
+            int e = k * GgmlMath.LANES;
+            int xk = 4 * k;
+            // The first two blocks written out: a loop over them cost its range checks at every k.
+            FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
+            FloatVector w0 = FloatVector.fromArray(FLOATS, m, base + e);
+            FloatVector w1 = FloatVector.fromArray(FLOATS, m, base + e + 256);
+            FloatVector w2 = FloatVector.fromArray(FLOATS, m, base + e + 512);
+            FloatVector w3 = FloatVector.fromArray(FLOATS, m, base + e + 768);
+            a00 = w0.fma(FloatVector.broadcast(FLOATS, x[xk]), zero);
+            a01 = w1.fma(FloatVector.broadcast(FLOATS, x[xk + 64]), zero);
+            a02 = w2.fma(FloatVector.broadcast(FLOATS, x[xk + 128]), zero);
+            a03 = w3.fma(FloatVector.broadcast(FLOATS, x[xk + 192]), zero);
+            a10 = w0.fma(FloatVector.broadcast(FLOATS, x[xk + 1]), zero);
+            a11 = w1.fma(FloatVector.broadcast(FLOATS, x[xk + 65]), zero);
+            a12 = w2.fma(FloatVector.broadcast(FLOATS, x[xk + 129]), zero);
+            a13 = w3.fma(FloatVector.broadcast(FLOATS, x[xk + 193]), zero);
+            a20 = w0.fma(FloatVector.broadcast(FLOATS, x[xk + 2]), zero);
+            a21 = w1.fma(FloatVector.broadcast(FLOATS, x[xk + 66]), zero);
+            a22 = w2.fma(FloatVector.broadcast(FLOATS, x[xk + 130]), zero);
+            a23 = w3.fma(FloatVector.broadcast(FLOATS, x[xk + 194]), zero);
+            a30 = w0.fma(FloatVector.broadcast(FLOATS, x[xk + 3]), zero);
+            a31 = w1.fma(FloatVector.broadcast(FLOATS, x[xk + 67]), zero);
+            a32 = w2.fma(FloatVector.broadcast(FLOATS, x[xk + 131]), zero);
+            a33 = w3.fma(FloatVector.broadcast(FLOATS, x[xk + 195]), zero);
+            if (blocked > 64) {
+                FloatVector v0 = FloatVector.fromArray(FLOATS, m, base + e + 1024);
+                FloatVector v1 = FloatVector.fromArray(FLOATS, m, base + e + 1280);
+                FloatVector v2 = FloatVector.fromArray(FLOATS, m, base + e + 1536);
+                FloatVector v3 = FloatVector.fromArray(FLOATS, m, base + e + 1792);
+                a00 = v0.fma(FloatVector.broadcast(FLOATS, x[xk + 256]), a00);
+                a01 = v1.fma(FloatVector.broadcast(FLOATS, x[xk + 320]), a01);
+                a02 = v2.fma(FloatVector.broadcast(FLOATS, x[xk + 384]), a02);
+                a03 = v3.fma(FloatVector.broadcast(FLOATS, x[xk + 448]), a03);
+                a10 = v0.fma(FloatVector.broadcast(FLOATS, x[xk + 257]), a10);
+                a11 = v1.fma(FloatVector.broadcast(FLOATS, x[xk + 321]), a11);
+                a12 = v2.fma(FloatVector.broadcast(FLOATS, x[xk + 385]), a12);
+                a13 = v3.fma(FloatVector.broadcast(FLOATS, x[xk + 449]), a13);
+                a20 = v0.fma(FloatVector.broadcast(FLOATS, x[xk + 258]), a20);
+                a21 = v1.fma(FloatVector.broadcast(FLOATS, x[xk + 322]), a21);
+                a22 = v2.fma(FloatVector.broadcast(FLOATS, x[xk + 386]), a22);
+                a23 = v3.fma(FloatVector.broadcast(FLOATS, x[xk + 450]), a23);
+                a30 = v0.fma(FloatVector.broadcast(FLOATS, x[xk + 259]), a30);
+                a31 = v1.fma(FloatVector.broadcast(FLOATS, x[xk + 323]), a31);
+                a32 = v2.fma(FloatVector.broadcast(FLOATS, x[xk + 387]), a32);
+                a33 = v3.fma(FloatVector.broadcast(FLOATS, x[xk + 451]), a33);
+            }
+            for (int b = 128; b < blocked; b += 64) {
+                FloatVector u0 = FloatVector.fromArray(FLOATS, m, base + e + 16 * b);
+                FloatVector u1 = FloatVector.fromArray(FLOATS, m, base + e + 16 * b + 256);
+                FloatVector u2 = FloatVector.fromArray(FLOATS, m, base + e + 16 * b + 512);
+                FloatVector u3 = FloatVector.fromArray(FLOATS, m, base + e + 16 * b + 768);
+                a00 = u0.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b]), a00);
+                a01 = u1.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 64]), a01);
+                a02 = u2.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 128]), a02);
+                a03 = u3.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 192]), a03);
+                a10 = u0.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 1]), a10);
+                a11 = u1.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 65]), a11);
+                a12 = u2.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 129]), a12);
+                a13 = u3.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 193]), a13);
+                a20 = u0.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 2]), a20);
+                a21 = u1.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 66]), a21);
+                a22 = u2.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 130]), a22);
+                a23 = u3.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 194]), a23);
+                a30 = u0.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 3]), a30);
+                a31 = u1.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 67]), a31);
+                a32 = u2.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 131]), a32);
+                a33 = u3.fma(FloatVector.broadcast(FLOATS, x[xk + 4 * b + 195]), a33);
+            }
+            a00.add(a02).add(a01.add(a03)).intoArray(sums, e);
+            a10.add(a12).add(a11.add(a13)).intoArray(sums, 256 + e);
+            a20.add(a22).add(a21.add(a23)).intoArray(sums, 512 + e);
+            a30.add(a32).add(a31.add(a33)).intoArray(sums, 768 + e);
+        }
+    }
+
+    /**
+     * {@code _mm512_reduce_add_ps}'s tree for sixteen dots, lane k of every dot in row k of {@code sums[from ..]}:
+     * k + (k+8), then + 4, + 2, + 1; the sixteen sums to {@code sums[to ..]}.
+     */
+    private static void laneTree(float[] sums, int from, int to) {
+        FloatVector t0 = FloatVector.fromArray(FLOATS, sums, from).add(FloatVector.fromArray(FLOATS, sums, from + 128));
+        FloatVector t1 = FloatVector.fromArray(FLOATS, sums, from + 16)
+                .add(FloatVector.fromArray(FLOATS, sums, from + 144));
+        FloatVector t2 = FloatVector.fromArray(FLOATS, sums, from + 32)
+                .add(FloatVector.fromArray(FLOATS, sums, from + 160));
+        FloatVector t3 = FloatVector.fromArray(FLOATS, sums, from + 48)
+                .add(FloatVector.fromArray(FLOATS, sums, from + 176));
+        FloatVector t4 = FloatVector.fromArray(FLOATS, sums, from + 64)
+                .add(FloatVector.fromArray(FLOATS, sums, from + 192));
+        FloatVector t5 = FloatVector.fromArray(FLOATS, sums, from + 80)
+                .add(FloatVector.fromArray(FLOATS, sums, from + 208));
+        FloatVector t6 = FloatVector.fromArray(FLOATS, sums, from + 96)
+                .add(FloatVector.fromArray(FLOATS, sums, from + 224));
+        FloatVector t7 = FloatVector.fromArray(FLOATS, sums, from + 112)
+                .add(FloatVector.fromArray(FLOATS, sums, from + 240));
+        t0.add(t4).add(t2.add(t6)).add(t1.add(t5).add(t3.add(t7))).intoArray(sums, to);
+    }
+
+    /**
+     * Elements {@code [from, end)} of the four heads' sixteen dots added to their sums ({@link #RESULTS}) in
+     * double, one element after the other (ggml's order for the elements after the blocks), eight dots a vector.
+     */
+    private static void addRemaining(float[] m, int base, float[] x, int from, int end, float[] sums) {
+        int half = HALF_FLOATS.length();
+        for (int h = 0; h < 4; h++) {
+            int at = RESULTS + h * GgmlMath.LANES;
+            DoubleVector low = wide(FloatVector.fromArray(HALF_FLOATS, sums, at));
+            DoubleVector high = wide(FloatVector.fromArray(HALF_FLOATS, sums, at + half));
+            for (int i = from; i < end; i++) {
+                int row = base + i * GgmlMath.LANES;
+                FloatVector xi = FloatVector.broadcast(HALF_FLOATS, x[4 * i + h]);
+                low = low.add(wide(FloatVector.fromArray(HALF_FLOATS, m, row).mul(xi)));
+                high = high.add(wide(FloatVector.fromArray(HALF_FLOATS, m, row + half).mul(xi)));
+            }
+            ((FloatVector) low.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, at);
+            ((FloatVector) high.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, at + half);
+        }
+    }
+
+    /** Eight floats as doubles (exactly). */
+    private static DoubleVector wide(FloatVector eight) {
+        return (DoubleVector) eight.convertShape(VectorOperators.F2D, DOUBLES, 0);
     }
 
     /**

@@ -102,13 +102,17 @@ class AttentionDifferentialTest {
             int length = 1 + rng.nextInt(trial < 4 ? 64 : 300);
             int capacity = length + rng.nextInt(40);
             KvCache cache = filledCache(rng, capacity, kvDim);
-            int padded = Attention.paddedLength(length);
-            float[] keys = new float[length * kvDim];
-            AttentionKernel.VECTOR.widen(cache.keysF16(0), 0, keys, 0, keys.length);
-            float[] values = new float[kvDim * padded];
-            for (int d = 0; d < kvDim; d++) {
-                AttentionKernel.VECTOR.widen(cache.valuesF16(0), d * cache.paddedCapacity(), values, d * padded,
-                        padded);
+            int positions = length + rng.nextInt(capacity - length + 1);
+            int padded = Attention.paddedLength(positions);
+            int valueBlocks = kvHeads * ((headDim + GgmlMath.LANES - 1) / GgmlMath.LANES);
+            float[] keys = new float[padded * kvDim];
+            for (int block = 0; block < padded / GgmlMath.LANES; block++) {
+                AttentionKernel.VECTOR.widenKeys(cache.keysF16(0), kvDim, positions, block, keys);
+            }
+            float[] values = new float[valueBlocks * padded * GgmlMath.LANES];
+            for (int block = 0; block < valueBlocks; block++) {
+                AttentionKernel.VECTOR.widenValues(cache.valuesF16(0), cache.paddedCapacity(), headDim, positions,
+                        padded, block, values);
             }
             int kvOff = headDim * rng.nextInt(kvHeads);
             float[] q = gaussian(rng, 4 * headDim + 3, 3);
@@ -120,7 +124,7 @@ class AttentionDifferentialTest {
                 Attention.headF16(q, 3 + h * headDim, cache.keysF16(0), cache.valuesF16(0), kvOff, kvDim,
                         cache.paddedCapacity(), length, headDim, scale, s, expected, 2 + h * headDim);
             }
-            AttentionKernel.VECTOR.groupWidened(q, 3, keys, values, kvOff, kvDim, padded, length, headDim, scale, s,
+            AttentionKernel.VECTOR.groupWidened(q, 3, keys, values, padded, kvOff, kvDim, length, headDim, scale, s,
                     actual, 2);
             assertThat(actual).as("length %d, cache head %d", length, kvOff / headDim).containsExactly(expected);
         }
@@ -144,8 +148,10 @@ class AttentionDifferentialTest {
             int offset = rng.nextInt(17);
             int toOffset = rng.nextInt(23);
             int run = trial == 0 ? count - offset : rng.nextInt(200);
-            AttentionKernel.SCALAR.widen(halves, offset, expected, toOffset, run);
-            AttentionKernel.VECTOR.widen(halves, offset, actual, toOffset, run);
+            for (int i = 0; i < run; i++) {
+                expected[toOffset + i] = Float.float16ToFloat(halves[offset + i]);
+            }
+            VectorAttention.widen(halves, offset, actual, toOffset, run);
             assertThat(actual).as("%d halves from %d to %d", run, offset, toOffset).containsExactly(expected);
         }
     }
