@@ -8,6 +8,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -24,6 +25,10 @@ final class VectorAttention {
             VectorShape.forBitSize(Simd.BITS / 2));
     private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_512;
     private static final VectorSpecies<Float> HALF_FLOATS = FloatVector.SPECIES_256;
+    /** Float bits of 2^-14, the least normal F16 value. */
+    private static final int F16_MIN_NORMAL_BITS = 0x38800000;
+    /** Float bits of 65520, halfway between the greatest F16 value and 2^16: from there F16 rounds to infinity. */
+    private static final int F16_OVERFLOW_BITS = 0x477FF000;
 
     private VectorAttention() {
     }
@@ -31,18 +36,14 @@ final class VectorAttention {
     static void headF16(float[] q, int qOff, short[] k, short[] v, int kvOff, int rowStride, int valueStride,
                         int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
         float[] query = s.query;
-        for (int i = 0; i < headDim; i++) {
-            query[i] = Attention.roundToF16(q[qOff + i]);
-        }
+        roundToF16(q, qOff, query, 0, headDim);
         float[] p = s.scores;
         for (int j = 0; j < length; j++) {
             p[j] = dotF16(k, j * rowStride + kvOff, query, 0, headDim);
         }
-        softmax(p, length, scale, s.lanes);
+        softmax(p, length, scale);
         int padded = Attention.paddedLength(length);
-        for (int j = 0; j < length; j++) {
-            p[j] = Attention.roundToF16(p[j]);
-        }
+        roundToF16(p, 0, p, 0, length);
         Arrays.fill(p, length, padded, 0f);
         valuesF16(v, kvOff * valueStride, valueStride, p, length, padded, headDim, out, outOff);
     }
@@ -63,9 +64,7 @@ final class VectorAttention {
                           float[] out, int outOff) {
         s.reserveGroups(groups);
         float[] query = s.groupQueries;
-        for (int i = 0; i < 4 * headDim * groups; i++) {
-            query[i] = Attention.roundToF16(q[qOff + i]);
-        }
+        roundToF16(q, qOff, query, 0, 4 * headDim * groups);
         float[][] p = s.groupScores;
         int firstKv = firstHead / groupSize * headDim;
         int keys = ((firstHead + 4 * groups - 1) / groupSize + 1) * headDim - firstKv;
@@ -108,9 +107,11 @@ final class VectorAttention {
                              int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
         int lanes = GgmlMath.LANES;
         float[] sideBySide = s.sideBySide(4 * Math.max(headDim, Attention.paddedLength(length)));
+        float[] query = s.groupQueries;
+        roundToF16(q, qOff, query, 0, 4 * headDim);
         for (int h = 0; h < 4; h++) {
             for (int i = 0; i < headDim; i++) {
-                sideBySide[4 * i + h] = Attention.roundToF16(q[qOff + h * headDim + i]);
+                sideBySide[4 * i + h] = query[h * headDim + i];
             }
         }
         float[][] p = s.groupScores;
@@ -282,25 +283,50 @@ final class VectorAttention {
      */
     private static void addRemaining(float[] m, int base, float[] x, int from, int end, float[] sums) {
         int half = HALF_FLOATS.length();
-        for (int h = 0; h < 4; h++) {
-            int at = RESULTS + h * GgmlMath.LANES;
-            DoubleVector low = wide(FloatVector.fromArray(HALF_FLOATS, sums, at));
-            DoubleVector high = wide(FloatVector.fromArray(HALF_FLOATS, sums, at + half));
-            for (int i = from; i < end; i++) {
-                int row = base + i * GgmlMath.LANES;
-                FloatVector xi = FloatVector.broadcast(HALF_FLOATS, x[4 * i + h]);
-                low = low.add(wide(FloatVector.fromArray(HALF_FLOATS, m, row).mul(xi)));
-                high = high.add(wide(FloatVector.fromArray(HALF_FLOATS, m, row + half).mul(xi)));
-            }
-            ((FloatVector) low.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, at);
-            ((FloatVector) high.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, at + half);
+        DoubleVector low0 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, sums, RESULTS)
+                .convertShape(VectorOperators.F2D, DOUBLES, 0);
+        DoubleVector high0 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, sums, RESULTS + half)
+                .convertShape(VectorOperators.F2D, DOUBLES, 0);
+        DoubleVector low1 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, sums, RESULTS + 16)
+                .convertShape(VectorOperators.F2D, DOUBLES, 0);
+        DoubleVector high1 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, sums, RESULTS + 16 + half)
+                .convertShape(VectorOperators.F2D, DOUBLES, 0);
+        DoubleVector low2 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, sums, RESULTS + 32)
+                .convertShape(VectorOperators.F2D, DOUBLES, 0);
+        DoubleVector high2 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, sums, RESULTS + 32 + half)
+                .convertShape(VectorOperators.F2D, DOUBLES, 0);
+        DoubleVector low3 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, sums, RESULTS + 48)
+                .convertShape(VectorOperators.F2D, DOUBLES, 0);
+        DoubleVector high3 = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, sums, RESULTS + 48 + half)
+                .convertShape(VectorOperators.F2D, DOUBLES, 0);
+        for (int i = from; i < end; i++) {
+            int row = base + i * GgmlMath.LANES;
+            FloatVector first = FloatVector.fromArray(HALF_FLOATS, m, row);
+            FloatVector second = FloatVector.fromArray(HALF_FLOATS, m, row + half);
+            float x0 = x[4 * i];
+            float x1 = x[4 * i + 1];
+            float x2 = x[4 * i + 2];
+            float x3 = x[4 * i + 3];
+            low0 = low0.add((DoubleVector) first.mul(x0).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            high0 = high0.add((DoubleVector) second.mul(x0).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            low1 = low1.add((DoubleVector) first.mul(x1).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            high1 = high1.add((DoubleVector) second.mul(x1).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            low2 = low2.add((DoubleVector) first.mul(x2).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            high2 = high2.add((DoubleVector) second.mul(x2).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            low3 = low3.add((DoubleVector) first.mul(x3).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            high3 = high3.add((DoubleVector) second.mul(x3).convertShape(VectorOperators.F2D, DOUBLES, 0));
         }
+        ((FloatVector) low0.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, RESULTS);
+        ((FloatVector) high0.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, RESULTS + half);
+        ((FloatVector) low1.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, RESULTS + 16);
+        ((FloatVector) high1.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, RESULTS + 16 + half);
+        ((FloatVector) low2.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, RESULTS + 32);
+        ((FloatVector) high2.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, RESULTS + 32 + half);
+        ((FloatVector) low3.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, RESULTS + 48);
+        ((FloatVector) high3.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, RESULTS + 48 + half);
     }
 
-    /** Eight floats as doubles (exactly). */
-    private static DoubleVector wide(FloatVector eight) {
-        return (DoubleVector) eight.convertShape(VectorOperators.F2D, DOUBLES, 0);
-    }
+
 
     /**
      * The first {@code heads} score rows of {@code p} made probabilities as {@link #headF16} makes them (softmax,
@@ -309,10 +335,8 @@ final class VectorAttention {
     private static int probabilities(float[][] p, int heads, int length, float scale, Attention.Scratch s) {
         int padded = Attention.paddedLength(length);
         for (int h = 0; h < heads; h++) {
-            softmax(p[h], length, scale, s.lanes);
-            for (int j = 0; j < length; j++) {
-                p[h][j] = Attention.roundToF16(p[h][j]);
-            }
+            softmax(p[h], length, scale);
+            roundToF16(p[h], 0, p[h], 0, length);
             Arrays.fill(p[h], length, padded, 0f);
         }
         return padded;
@@ -577,18 +601,48 @@ final class VectorAttention {
     }
 
     /**
-     * {@link Attention#softmax} with the exponentials of each full group of 16 scores computed as one vector, lane
-     * by lane the operations of {@link GgmlMath#expf} (the scaling by 2^n in two steps, 2^n' with n' = n clamped to
-     * [-125, 127], exact, then 2^(n-n'), rounded once, as {@code Math.scalb} rounds), and their sum by the same lane
-     * tree, written out ({@link FloatLanes#sum(FloatVector)} is not always inlined here, and then boxes its vector);
-     * the last partial group as the reference.
+     * {@code to[toOff + i] = Attention.roundToF16(from[fromOff + i])} for i below {@code n}, sixteen lanes at a time
+     * in integer steps where all sixteen are finite and below 65520 in magnitude (from there F16 rounds to infinity):
+     * from 2^-14 on, the significand rounded to 10 bits, ties to even, by adding 0xFFF and the last bit kept; below,
+     * to a multiple of 2^-24 by adding 0.5 and taking it away again (the float sum rounds there, ties to even). Other
+     * vectors, and the last partial one, go as the reference.
      */
-    static void softmax(float[] s, int n, float scale, float[] lanes) {
-        float max = Attention.scaleAndMax(s, n, scale);
+    static void roundToF16(float[] from, int fromOff, float[] to, int toOff, int n) {
+        int i = 0;
+        for (; i + GgmlMath.LANES <= n; i += GgmlMath.LANES) {
+            IntVector bits = FloatVector.fromArray(FLOATS, from, fromOff + i).reinterpretAsInts();
+            IntVector magnitude = bits.and(0x7FFFFFFF);
+            if (magnitude.compare(VectorOperators.GE, F16_OVERFLOW_BITS).anyTrue()) {
+                for (int l = 0; l < GgmlMath.LANES; l++) {
+                    to[toOff + i + l] = Attention.roundToF16(from[fromOff + i + l]);
+                }
+                continue;
+            }
+            IntVector normal = magnitude.add(magnitude.lanewise(VectorOperators.LSHR, 13).and(1)).add(0xFFF)
+                    .and(0xFFFFE000);
+            IntVector small = ((FloatVector) magnitude.reinterpretAsFloats()).add(0.5f).sub(0.5f).reinterpretAsInts();
+            normal.blend(small, magnitude.compare(VectorOperators.LT, F16_MIN_NORMAL_BITS))
+                    .or(bits.and(0x80000000)).reinterpretAsFloats().intoArray(to, toOff + i);
+        }
+        for (; i < n; i++) {
+            to[toOff + i] = Attention.roundToF16(from[fromOff + i]);
+        }
+    }
+
+    /**
+     * {@link Attention#softmax} with the exponentials of each group of 16 scores computed as one vector (the last
+     * group masked, its missing lanes zero as the reference's), lane by lane the operations of {@link GgmlMath#expf}
+     * (the scaling by 2^n in two steps, 2^n' with n' = n clamped to [-125, 127], exact, then 2^(n-n'), rounded once,
+     * as {@code Math.scalb} rounds), and their sum by the same lane tree, written out
+     * ({@link FloatLanes#sum(FloatVector)} is not always inlined here, and then boxes its vector); the scaling, the
+     * maximum ({@link #scaleAndMax}) and the normalization sixteen lanes at a time.
+     */
+    static void softmax(float[] s, int n, float scale) {
+        float max = scaleAndMax(s, n, scale);
         double sum = 0;
-        int whole = n & ~(GgmlMath.LANES - 1);
-        for (int group = 0; group < whole; group += GgmlMath.LANES) {
-            FloatVector x = FloatVector.fromArray(FLOATS, s, group).sub(max);
+        for (int group = 0; group < n; group += GgmlMath.LANES) {
+            VectorMask<Float> valid = FLOATS.indexInRange(group, n);
+            FloatVector x = FloatVector.fromArray(FLOATS, s, group, valid).sub(max);
             FloatVector z = x.fma(0x1.715476p+0f, 0x1.8p23f);
             FloatVector k = z.sub(0x1.8p23f);
             FloatVector minusK = k.neg();
@@ -611,20 +665,44 @@ final class VectorAttention {
             e = e.blend(0f, k.abs().compare(VectorOperators.GT, 192f).and(k.compare(VectorOperators.LE, 0f)));
             e = e.blend(Float.POSITIVE_INFINITY, k.abs().compare(VectorOperators.GT, 192f)
                     .and(k.compare(VectorOperators.GT, 0f)));
-            e.intoArray(s, group);
+            e = e.blend(0f, valid.not());
+            e.intoArray(s, group, valid);
             e = e.add(e.rearrange(FloatLanes.SWAP_8));
             e = e.add(e.rearrange(FloatLanes.SWAP_4));
             e = e.add(e.rearrange(FloatLanes.SWAP_2));
             sum += e.add(e.rearrange(FloatLanes.SWAP_1)).lane(0);
         }
-        if (whole < n) {
-            for (int l = 0; l < GgmlMath.LANES; l++) {
-                int j = whole + l;
-                lanes[l] = j < n ? (s[j] = GgmlMath.expf(s[j] - max)) : 0f;
-            }
-            sum += GgmlMath.reduceLanes(lanes);
+        float inverse = (float) (1.0 / sum);
+        int j = 0;
+        for (; j + GgmlMath.LANES <= n; j += GgmlMath.LANES) {
+            FloatVector.fromArray(FLOATS, s, j).mul(inverse).intoArray(s, j);
         }
-        Attention.normalize(s, n, sum);
+        for (; j < n; j++) {
+            s[j] *= inverse;
+        }
+    }
+
+    /**
+     * {@link Attention#scaleAndMax} sixteen lanes at a time. The probabilities come out the same bits: two scores
+     * equal to a maximum other than zero have the same bits; a maximum of zero may differ in sign from the one the
+     * reference meets first, which changes no difference {@code s − max} but that of a −0 score, and the exponential
+     * of ±0 is 1 either way; a NaN, which the reference's comparisons skip, becomes the maximum here and makes every
+     * probability NaN, as the reference's sum then makes them.
+     */
+    private static float scaleAndMax(float[] s, int n, float scale) {
+        FloatVector maxima = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
+        int j = 0;
+        for (; j + GgmlMath.LANES <= n; j += GgmlMath.LANES) {
+            FloatVector scaled = FloatVector.fromArray(FLOATS, s, j).mul(scale);
+            scaled.intoArray(s, j);
+            maxima = maxima.max(scaled);
+        }
+        float max = maxima.reduceLanes(VectorOperators.MAX);
+        for (; j < n; j++) {
+            s[j] *= scale;
+            max = Math.max(max, s[j]);
+        }
+        return max;
     }
 
     static void headF32(float[] q, int qOff, float[] k, float[] v, int kvOff, int rowStride, int valueStride,
@@ -633,7 +711,7 @@ final class VectorAttention {
         for (int j = 0; j < length; j++) {
             p[j] = dotF32(k, j * rowStride + kvOff, q, qOff, headDim);
         }
-        softmax(p, length, scale, s.lanes);
+        softmax(p, length, scale);
         int padded = Attention.paddedLength(length);
         Arrays.fill(p, length, padded, 0f);
         for (int d = 0; d < headDim; d++) {
