@@ -36,14 +36,15 @@ final class VectorAttention {
     static void headF16(float[] q, int qOff, short[] k, short[] v, int kvOff, int rowStride, int valueStride,
                         int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
         float[] query = s.query;
-        roundToF16(q, qOff, query, 0, headDim);
+        for (int i = 0; i < headDim; i++) {
+            query[i] = Attention.roundToF16(q[qOff + i]);
+        }
         float[] p = s.scores;
         for (int j = 0; j < length; j++) {
             p[j] = dotF16(k, j * rowStride + kvOff, query, 0, headDim);
         }
-        softmax(p, length, scale);
+        softmax(p, length, scale, true);
         int padded = Attention.paddedLength(length);
-        roundToF16(p, 0, p, 0, length);
         Arrays.fill(p, length, padded, 0f);
         valuesF16(v, kvOff * valueStride, valueStride, p, length, padded, headDim, out, outOff);
     }
@@ -64,7 +65,9 @@ final class VectorAttention {
                           float[] out, int outOff) {
         s.reserveGroups(groups);
         float[] query = s.groupQueries;
-        roundToF16(q, qOff, query, 0, 4 * headDim * groups);
+        for (int i = 0; i < 4 * headDim * groups; i++) {
+            query[i] = Attention.roundToF16(q[qOff + i]);
+        }
         float[][] p = s.groupScores;
         int firstKv = firstHead / groupSize * headDim;
         int keys = ((firstHead + 4 * groups - 1) / groupSize + 1) * headDim - firstKv;
@@ -335,8 +338,7 @@ final class VectorAttention {
     private static int probabilities(float[][] p, int heads, int length, float scale, Attention.Scratch s) {
         int padded = Attention.paddedLength(length);
         for (int h = 0; h < heads; h++) {
-            softmax(p[h], length, scale);
-            roundToF16(p[h], 0, p[h], 0, length);
+            softmax(p[h], length, scale, true);
             Arrays.fill(p[h], length, padded, 0f);
         }
         return padded;
@@ -635,9 +637,12 @@ final class VectorAttention {
      * (the scaling by 2^n in two steps, 2^n' with n' = n clamped to [-125, 127], exact, then 2^(n-n'), rounded once,
      * as {@code Math.scalb} rounds), and their sum by the same lane tree, written out
      * ({@link FloatLanes#sum(FloatVector)} is not always inlined here, and then boxes its vector); the scaling, the
-     * maximum ({@link #scaleAndMax}) and the normalization sixteen lanes at a time.
+     * maximum ({@link #scaleAndMax}) and the normalization sixteen lanes at a time; with {@code roundToF16} (an F16
+     * cache) the probabilities rounded to F16 as the reference rounds them after the softmax, here rather than in
+     * the callers, which C2 inlines into large methods: there the extra vector code sometimes took the compile
+     * past its node limit, and the decoding attention then allocated every vector (a quarter of the speed).
      */
-    static void softmax(float[] s, int n, float scale) {
+    static void softmax(float[] s, int n, float scale, boolean roundToF16) {
         float max = scaleAndMax(s, n, scale);
         double sum = 0;
         for (int group = 0; group < n; group += GgmlMath.LANES) {
@@ -680,6 +685,9 @@ final class VectorAttention {
         for (; j < n; j++) {
             s[j] *= inverse;
         }
+        if (roundToF16) {
+            roundToF16(s, 0, s, 0, n);
+        }
     }
 
     /**
@@ -711,7 +719,7 @@ final class VectorAttention {
         for (int j = 0; j < length; j++) {
             p[j] = dotF32(k, j * rowStride + kvOff, q, qOff, headDim);
         }
-        softmax(p, length, scale);
+        softmax(p, length, scale, false);
         int padded = Attention.paddedLength(length);
         Arrays.fill(p, length, padded, 0f);
         for (int d = 0; d < headDim; d++) {

@@ -171,7 +171,7 @@ class AttentionDifferentialTest {
             float[] actual = scores.clone();
             float scale = (float) (0.05 + rng.nextDouble());
             Attention.softmax(expected, n, scale, new float[16]);
-            VectorAttention.softmax(actual, n, scale);
+            VectorAttention.softmax(actual, n, scale, false);
             assertThat(actual).as("n %d", n).containsExactly(expected);
         }
     }
@@ -195,7 +195,7 @@ class AttentionDifferentialTest {
             float[] expected = scores.clone();
             float[] actual = scores.clone();
             Attention.softmax(expected, n, 0.5f, new float[16]);
-            VectorAttention.softmax(actual, n, 0.5f);
+            VectorAttention.softmax(actual, n, 0.5f, false);
             for (int j = 0; j < n; j++) {
                 assertThat(Float.floatToRawIntBits(actual[j])).as("n %d, score %d", n, j)
                         .isEqualTo(Float.floatToRawIntBits(expected[j]));
