@@ -8,7 +8,6 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -25,10 +24,6 @@ final class VectorAttention {
             VectorShape.forBitSize(Simd.BITS / 2));
     private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_512;
     private static final VectorSpecies<Float> HALF_FLOATS = FloatVector.SPECIES_256;
-    /** Float bits of 2^-14, the least normal F16 value. */
-    private static final int F16_MIN_NORMAL_BITS = 0x38800000;
-    /** Float bits of 65520, halfway between the greatest F16 value and 2^16: from there F16 rounds to infinity. */
-    private static final int F16_OVERFLOW_BITS = 0x477FF000;
 
     private VectorAttention() {
     }
@@ -43,8 +38,11 @@ final class VectorAttention {
         for (int j = 0; j < length; j++) {
             p[j] = dotF16(k, j * rowStride + kvOff, query, 0, headDim);
         }
-        softmax(p, length, scale, true);
+        softmax(p, length, scale, s.lanes);
         int padded = Attention.paddedLength(length);
+        for (int j = 0; j < length; j++) {
+            p[j] = Attention.roundToF16(p[j]);
+        }
         Arrays.fill(p, length, padded, 0f);
         valuesF16(v, kvOff * valueStride, valueStride, p, length, padded, headDim, out, outOff);
     }
@@ -110,11 +108,9 @@ final class VectorAttention {
                              int length, int headDim, float scale, Attention.Scratch s, float[] out, int outOff) {
         int lanes = GgmlMath.LANES;
         float[] sideBySide = s.sideBySide(4 * Math.max(headDim, Attention.paddedLength(length)));
-        float[] query = s.groupQueries;
-        roundToF16(q, qOff, query, 0, 4 * headDim);
         for (int h = 0; h < 4; h++) {
             for (int i = 0; i < headDim; i++) {
-                sideBySide[4 * i + h] = query[h * headDim + i];
+                sideBySide[4 * i + h] = Attention.roundToF16(q[qOff + h * headDim + i]);
             }
         }
         float[][] p = s.groupScores;
@@ -329,8 +325,6 @@ final class VectorAttention {
         ((FloatVector) high3.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, RESULTS + 48 + half);
     }
 
-
-
     /**
      * The first {@code heads} score rows of {@code p} made probabilities as {@link #headF16} makes them (softmax,
      * rounded to F16, zero up to the padded length); returns that padded length.
@@ -338,7 +332,10 @@ final class VectorAttention {
     private static int probabilities(float[][] p, int heads, int length, float scale, Attention.Scratch s) {
         int padded = Attention.paddedLength(length);
         for (int h = 0; h < heads; h++) {
-            softmax(p[h], length, scale, true);
+            softmax(p[h], length, scale, s.lanes);
+            for (int j = 0; j < length; j++) {
+                p[h][j] = Attention.roundToF16(p[h][j]);
+            }
             Arrays.fill(p[h], length, padded, 0f);
         }
         return padded;
@@ -603,51 +600,18 @@ final class VectorAttention {
     }
 
     /**
-     * {@code to[toOff + i] = Attention.roundToF16(from[fromOff + i])} for i below {@code n}, sixteen lanes at a time
-     * in integer steps where all sixteen are finite and below 65520 in magnitude (from there F16 rounds to infinity):
-     * from 2^-14 on, the significand rounded to 10 bits, ties to even, by adding 0xFFF and the last bit kept; below,
-     * to a multiple of 2^-24 by adding 0.5 and taking it away again (the float sum rounds there, ties to even). Other
-     * vectors, and the last partial one, go as the reference.
+     * {@link Attention#softmax} with the exponentials of each full group of 16 scores computed as one vector, lane
+     * by lane the operations of {@link GgmlMath#expf} (the scaling by 2^n in two steps, 2^n' with n' = n clamped to
+     * [-125, 127], exact, then 2^(n-n'), rounded once, as {@code Math.scalb} rounds), and their sum by the same lane
+     * tree, written out ({@link FloatLanes#sum(FloatVector)} is not always inlined here, and then boxes its vector);
+     * the last partial group as the reference.
      */
-    static void roundToF16(float[] from, int fromOff, float[] to, int toOff, int n) {
-        int i = 0;
-        for (; i + GgmlMath.LANES <= n; i += GgmlMath.LANES) {
-            IntVector bits = FloatVector.fromArray(FLOATS, from, fromOff + i).reinterpretAsInts();
-            IntVector magnitude = bits.and(0x7FFFFFFF);
-            if (magnitude.compare(VectorOperators.GE, F16_OVERFLOW_BITS).anyTrue()) {
-                for (int l = 0; l < GgmlMath.LANES; l++) {
-                    to[toOff + i + l] = Attention.roundToF16(from[fromOff + i + l]);
-                }
-                continue;
-            }
-            IntVector normal = magnitude.add(magnitude.lanewise(VectorOperators.LSHR, 13).and(1)).add(0xFFF)
-                    .and(0xFFFFE000);
-            IntVector small = ((FloatVector) magnitude.reinterpretAsFloats()).add(0.5f).sub(0.5f).reinterpretAsInts();
-            normal.blend(small, magnitude.compare(VectorOperators.LT, F16_MIN_NORMAL_BITS))
-                    .or(bits.and(0x80000000)).reinterpretAsFloats().intoArray(to, toOff + i);
-        }
-        for (; i < n; i++) {
-            to[toOff + i] = Attention.roundToF16(from[fromOff + i]);
-        }
-    }
-
-    /**
-     * {@link Attention#softmax} with the exponentials of each group of 16 scores computed as one vector (the last
-     * group masked, its missing lanes zero as the reference's), lane by lane the operations of {@link GgmlMath#expf}
-     * (the scaling by 2^n in two steps, 2^n' with n' = n clamped to [-125, 127], exact, then 2^(n-n'), rounded once,
-     * as {@code Math.scalb} rounds), and their sum by the same lane tree, written out
-     * ({@link FloatLanes#sum(FloatVector)} is not always inlined here, and then boxes its vector); the scaling, the
-     * maximum ({@link #scaleAndMax}) and the normalization sixteen lanes at a time; with {@code roundToF16} (an F16
-     * cache) the probabilities rounded to F16 as the reference rounds them after the softmax, here rather than in
-     * the callers, which C2 inlines into large methods: there the extra vector code sometimes took the compile
-     * past its node limit, and the decoding attention then allocated every vector (a quarter of the speed).
-     */
-    static void softmax(float[] s, int n, float scale, boolean roundToF16) {
-        float max = scaleAndMax(s, n, scale);
+    static void softmax(float[] s, int n, float scale, float[] lanes) {
+        float max = Attention.scaleAndMax(s, n, scale);
         double sum = 0;
-        for (int group = 0; group < n; group += GgmlMath.LANES) {
-            VectorMask<Float> valid = FLOATS.indexInRange(group, n);
-            FloatVector x = FloatVector.fromArray(FLOATS, s, group, valid).sub(max);
+        int whole = n & ~(GgmlMath.LANES - 1);
+        for (int group = 0; group < whole; group += GgmlMath.LANES) {
+            FloatVector x = FloatVector.fromArray(FLOATS, s, group).sub(max);
             FloatVector z = x.fma(0x1.715476p+0f, 0x1.8p23f);
             FloatVector k = z.sub(0x1.8p23f);
             FloatVector minusK = k.neg();
@@ -670,47 +634,20 @@ final class VectorAttention {
             e = e.blend(0f, k.abs().compare(VectorOperators.GT, 192f).and(k.compare(VectorOperators.LE, 0f)));
             e = e.blend(Float.POSITIVE_INFINITY, k.abs().compare(VectorOperators.GT, 192f)
                     .and(k.compare(VectorOperators.GT, 0f)));
-            e = e.blend(0f, valid.not());
-            e.intoArray(s, group, valid);
+            e.intoArray(s, group);
             e = e.add(e.rearrange(FloatLanes.SWAP_8));
             e = e.add(e.rearrange(FloatLanes.SWAP_4));
             e = e.add(e.rearrange(FloatLanes.SWAP_2));
             sum += e.add(e.rearrange(FloatLanes.SWAP_1)).lane(0);
         }
-        float inverse = (float) (1.0 / sum);
-        int j = 0;
-        for (; j + GgmlMath.LANES <= n; j += GgmlMath.LANES) {
-            FloatVector.fromArray(FLOATS, s, j).mul(inverse).intoArray(s, j);
+        if (whole < n) {
+            for (int l = 0; l < GgmlMath.LANES; l++) {
+                int j = whole + l;
+                lanes[l] = j < n ? (s[j] = GgmlMath.expf(s[j] - max)) : 0f;
+            }
+            sum += GgmlMath.reduceLanes(lanes);
         }
-        for (; j < n; j++) {
-            s[j] *= inverse;
-        }
-        if (roundToF16) {
-            roundToF16(s, 0, s, 0, n);
-        }
-    }
-
-    /**
-     * {@link Attention#scaleAndMax} sixteen lanes at a time. The probabilities come out the same bits: two scores
-     * equal to a maximum other than zero have the same bits; a maximum of zero may differ in sign from the one the
-     * reference meets first, which changes no difference {@code s − max} but that of a −0 score, and the exponential
-     * of ±0 is 1 either way; a NaN, which the reference's comparisons skip, becomes the maximum here and makes every
-     * probability NaN, as the reference's sum then makes them.
-     */
-    private static float scaleAndMax(float[] s, int n, float scale) {
-        FloatVector maxima = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
-        int j = 0;
-        for (; j + GgmlMath.LANES <= n; j += GgmlMath.LANES) {
-            FloatVector scaled = FloatVector.fromArray(FLOATS, s, j).mul(scale);
-            scaled.intoArray(s, j);
-            maxima = maxima.max(scaled);
-        }
-        float max = maxima.reduceLanes(VectorOperators.MAX);
-        for (; j < n; j++) {
-            s[j] *= scale;
-            max = Math.max(max, s[j]);
-        }
-        return max;
+        Attention.normalize(s, n, sum);
     }
 
     static void headF32(float[] q, int qOff, float[] k, float[] v, int kvOff, int rowStride, int valueStride,
@@ -719,7 +656,7 @@ final class VectorAttention {
         for (int j = 0; j < length; j++) {
             p[j] = dotF32(k, j * rowStride + kvOff, q, qOff, headDim);
         }
-        softmax(p, length, scale, false);
+        softmax(p, length, scale, s.lanes);
         int padded = Attention.paddedLength(length);
         Arrays.fill(p, length, padded, 0f);
         for (int d = 0; d < headDim; d++) {
