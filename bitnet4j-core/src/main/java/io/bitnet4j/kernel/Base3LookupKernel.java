@@ -174,7 +174,8 @@ final class Base3LookupKernel {
      * {@code blocks} are added to {@code sums[at + j·tokenStride + 32·i ..]} in {@linkplain #sumIndex lane-pair
      * order}. The accumulators go through {@code acc} (16·16 ints) to be widened: with 16 of them widened in place
      * the method has too many values for C1, whose failure left it in the interpreter's profiling tier, never
-     * compiled by C2.
+     * compiled by C2. The sums are {@code lanewise(ADD, ..)}, as in {@code I2SKernel.dotEightRows}: C2 inlines the call
+     * on an accumulator through its call site's type profile, which {@code add} shares with every kernel.
      */
     private static void fourTokens(MemorySegment codes, long base, long stride, MemorySegment tables, long table,
                                    long tableStride, long end, int step, int tokens, int blocks, int[] sums, int at,
@@ -204,25 +205,25 @@ final class Base3LookupKernel {
             ByteVector td = LongVector.fromMemorySegment(LONGS, tables, table + 3 * tableStride + o, LE)
                     .reinterpretAsBytes();
             ByteVector i0 = LongVector.fromMemorySegment(LONGS, codes, base + o, LE).reinterpretAsBytes();
-            a0 = a0.add(i0.selectFrom(ta).reinterpretAsShorts());
-            b0 = b0.add(i0.selectFrom(tb).reinterpretAsShorts());
-            c0 = c0.add(i0.selectFrom(tc).reinterpretAsShorts());
-            d0 = d0.add(i0.selectFrom(td).reinterpretAsShorts());
+            a0 = a0.lanewise(VectorOperators.ADD, i0.selectFrom(ta).reinterpretAsShorts());
+            b0 = b0.lanewise(VectorOperators.ADD, i0.selectFrom(tb).reinterpretAsShorts());
+            c0 = c0.lanewise(VectorOperators.ADD, i0.selectFrom(tc).reinterpretAsShorts());
+            d0 = d0.lanewise(VectorOperators.ADD, i0.selectFrom(td).reinterpretAsShorts());
             ByteVector i1 = LongVector.fromMemorySegment(LONGS, codes, base + stride + o, LE).reinterpretAsBytes();
-            a1 = a1.add(i1.selectFrom(ta).reinterpretAsShorts());
-            b1 = b1.add(i1.selectFrom(tb).reinterpretAsShorts());
-            c1 = c1.add(i1.selectFrom(tc).reinterpretAsShorts());
-            d1 = d1.add(i1.selectFrom(td).reinterpretAsShorts());
+            a1 = a1.lanewise(VectorOperators.ADD, i1.selectFrom(ta).reinterpretAsShorts());
+            b1 = b1.lanewise(VectorOperators.ADD, i1.selectFrom(tb).reinterpretAsShorts());
+            c1 = c1.lanewise(VectorOperators.ADD, i1.selectFrom(tc).reinterpretAsShorts());
+            d1 = d1.lanewise(VectorOperators.ADD, i1.selectFrom(td).reinterpretAsShorts());
             ByteVector i2 = LongVector.fromMemorySegment(LONGS, codes, base + 2 * stride + o, LE).reinterpretAsBytes();
-            a2 = a2.add(i2.selectFrom(ta).reinterpretAsShorts());
-            b2 = b2.add(i2.selectFrom(tb).reinterpretAsShorts());
-            c2 = c2.add(i2.selectFrom(tc).reinterpretAsShorts());
-            d2 = d2.add(i2.selectFrom(td).reinterpretAsShorts());
+            a2 = a2.lanewise(VectorOperators.ADD, i2.selectFrom(ta).reinterpretAsShorts());
+            b2 = b2.lanewise(VectorOperators.ADD, i2.selectFrom(tb).reinterpretAsShorts());
+            c2 = c2.lanewise(VectorOperators.ADD, i2.selectFrom(tc).reinterpretAsShorts());
+            d2 = d2.lanewise(VectorOperators.ADD, i2.selectFrom(td).reinterpretAsShorts());
             ByteVector i3 = LongVector.fromMemorySegment(LONGS, codes, base + 3 * stride + o, LE).reinterpretAsBytes();
-            a3 = a3.add(i3.selectFrom(ta).reinterpretAsShorts());
-            b3 = b3.add(i3.selectFrom(tb).reinterpretAsShorts());
-            c3 = c3.add(i3.selectFrom(tc).reinterpretAsShorts());
-            d3 = d3.add(i3.selectFrom(td).reinterpretAsShorts());
+            a3 = a3.lanewise(VectorOperators.ADD, i3.selectFrom(ta).reinterpretAsShorts());
+            b3 = b3.lanewise(VectorOperators.ADD, i3.selectFrom(tb).reinterpretAsShorts());
+            c3 = c3.lanewise(VectorOperators.ADD, i3.selectFrom(tc).reinterpretAsShorts());
+            d3 = d3.lanewise(VectorOperators.ADD, i3.selectFrom(td).reinterpretAsShorts());
         }
         a0.reinterpretAsInts().intoArray(acc, 0);
         a1.reinterpretAsInts().intoArray(acc, HALF);
@@ -292,33 +293,33 @@ final class Base3LookupKernel {
             ByteVector tf = LongVector.fromMemorySegment(LONGS, tables, table + 5 * tableStride + o, LE)
                     .reinterpretAsBytes();
             ByteVector i0 = LongVector.fromMemorySegment(LONGS, codes, base + o, LE).reinterpretAsBytes();
-            a0 = a0.add(i0.selectFrom(ta).reinterpretAsShorts());
-            b0 = b0.add(i0.selectFrom(tb).reinterpretAsShorts());
-            c0 = c0.add(i0.selectFrom(tc).reinterpretAsShorts());
-            d0 = d0.add(i0.selectFrom(td).reinterpretAsShorts());
-            e0 = e0.add(i0.selectFrom(te).reinterpretAsShorts());
-            f0 = f0.add(i0.selectFrom(tf).reinterpretAsShorts());
+            a0 = a0.lanewise(VectorOperators.ADD, i0.selectFrom(ta).reinterpretAsShorts());
+            b0 = b0.lanewise(VectorOperators.ADD, i0.selectFrom(tb).reinterpretAsShorts());
+            c0 = c0.lanewise(VectorOperators.ADD, i0.selectFrom(tc).reinterpretAsShorts());
+            d0 = d0.lanewise(VectorOperators.ADD, i0.selectFrom(td).reinterpretAsShorts());
+            e0 = e0.lanewise(VectorOperators.ADD, i0.selectFrom(te).reinterpretAsShorts());
+            f0 = f0.lanewise(VectorOperators.ADD, i0.selectFrom(tf).reinterpretAsShorts());
             ByteVector i1 = LongVector.fromMemorySegment(LONGS, codes, base + stride + o, LE).reinterpretAsBytes();
-            a1 = a1.add(i1.selectFrom(ta).reinterpretAsShorts());
-            b1 = b1.add(i1.selectFrom(tb).reinterpretAsShorts());
-            c1 = c1.add(i1.selectFrom(tc).reinterpretAsShorts());
-            d1 = d1.add(i1.selectFrom(td).reinterpretAsShorts());
-            e1 = e1.add(i1.selectFrom(te).reinterpretAsShorts());
-            f1 = f1.add(i1.selectFrom(tf).reinterpretAsShorts());
+            a1 = a1.lanewise(VectorOperators.ADD, i1.selectFrom(ta).reinterpretAsShorts());
+            b1 = b1.lanewise(VectorOperators.ADD, i1.selectFrom(tb).reinterpretAsShorts());
+            c1 = c1.lanewise(VectorOperators.ADD, i1.selectFrom(tc).reinterpretAsShorts());
+            d1 = d1.lanewise(VectorOperators.ADD, i1.selectFrom(td).reinterpretAsShorts());
+            e1 = e1.lanewise(VectorOperators.ADD, i1.selectFrom(te).reinterpretAsShorts());
+            f1 = f1.lanewise(VectorOperators.ADD, i1.selectFrom(tf).reinterpretAsShorts());
             ByteVector i2 = LongVector.fromMemorySegment(LONGS, codes, base + 2 * stride + o, LE).reinterpretAsBytes();
-            a2 = a2.add(i2.selectFrom(ta).reinterpretAsShorts());
-            b2 = b2.add(i2.selectFrom(tb).reinterpretAsShorts());
-            c2 = c2.add(i2.selectFrom(tc).reinterpretAsShorts());
-            d2 = d2.add(i2.selectFrom(td).reinterpretAsShorts());
-            e2 = e2.add(i2.selectFrom(te).reinterpretAsShorts());
-            f2 = f2.add(i2.selectFrom(tf).reinterpretAsShorts());
+            a2 = a2.lanewise(VectorOperators.ADD, i2.selectFrom(ta).reinterpretAsShorts());
+            b2 = b2.lanewise(VectorOperators.ADD, i2.selectFrom(tb).reinterpretAsShorts());
+            c2 = c2.lanewise(VectorOperators.ADD, i2.selectFrom(tc).reinterpretAsShorts());
+            d2 = d2.lanewise(VectorOperators.ADD, i2.selectFrom(td).reinterpretAsShorts());
+            e2 = e2.lanewise(VectorOperators.ADD, i2.selectFrom(te).reinterpretAsShorts());
+            f2 = f2.lanewise(VectorOperators.ADD, i2.selectFrom(tf).reinterpretAsShorts());
             ByteVector i3 = LongVector.fromMemorySegment(LONGS, codes, base + 3 * stride + o, LE).reinterpretAsBytes();
-            a3 = a3.add(i3.selectFrom(ta).reinterpretAsShorts());
-            b3 = b3.add(i3.selectFrom(tb).reinterpretAsShorts());
-            c3 = c3.add(i3.selectFrom(tc).reinterpretAsShorts());
-            d3 = d3.add(i3.selectFrom(td).reinterpretAsShorts());
-            e3 = e3.add(i3.selectFrom(te).reinterpretAsShorts());
-            f3 = f3.add(i3.selectFrom(tf).reinterpretAsShorts());
+            a3 = a3.lanewise(VectorOperators.ADD, i3.selectFrom(ta).reinterpretAsShorts());
+            b3 = b3.lanewise(VectorOperators.ADD, i3.selectFrom(tb).reinterpretAsShorts());
+            c3 = c3.lanewise(VectorOperators.ADD, i3.selectFrom(tc).reinterpretAsShorts());
+            d3 = d3.lanewise(VectorOperators.ADD, i3.selectFrom(td).reinterpretAsShorts());
+            e3 = e3.lanewise(VectorOperators.ADD, i3.selectFrom(te).reinterpretAsShorts());
+            f3 = f3.lanewise(VectorOperators.ADD, i3.selectFrom(tf).reinterpretAsShorts());
         }
         a0.reinterpretAsInts().intoArray(acc, 0);
         a1.reinterpretAsInts().intoArray(acc, HALF);

@@ -163,7 +163,8 @@ final class F16Kernel implements MatMulKernel {
      * registers ({@link FloatLanes#UPPER_HALF}; the same bits as one sum at a time): stored and summed lane by lane
      * they had taken 81 against 74 µs for 256 rows from L2 (four rows). The widening is written out here: with
      * eight rows C2 stops inlining calls in this method, and a vector returned from a call it does not inline is
-     * allocated on the heap (the head took 99 instead of 53 ms).
+     * allocated on the heap (the head took 99 instead of 53 ms). Arithmetic on the accumulators is
+     * {@code lanewise(op, ..)}, for the reason {@code I2SKernel.dotEightRows} gives.
      */
     private static void dotEightRows(MemorySegment data, long base, long stride, MemorySegment rebiased, float[] x,
                                      int xOff, int k, float[] out, int outOff, int outStride) {
@@ -181,49 +182,49 @@ final class F16Kernel implements MatMulKernel {
             long off = base + 2L * i;
             IntVector h0 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off, LE)
                     .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
-            a0 = ((FloatVector) h0.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
-                    .reinterpretShape(FLOATS, 0)).fma(xv, a0);
+            a0 = ((FloatVector) h0.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).lanewise(VectorOperators.FMA, xv, a0);
             IntVector h1 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + stride, LE)
                     .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
-            a1 = ((FloatVector) h1.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
-                    .reinterpretShape(FLOATS, 0)).fma(xv, a1);
+            a1 = ((FloatVector) h1.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).lanewise(VectorOperators.FMA, xv, a1);
             IntVector h2 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + 2 * stride, LE)
                     .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
-            a2 = ((FloatVector) h2.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
-                    .reinterpretShape(FLOATS, 0)).fma(xv, a2);
+            a2 = ((FloatVector) h2.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).lanewise(VectorOperators.FMA, xv, a2);
             IntVector h3 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + 3 * stride, LE)
                     .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
-            a3 = ((FloatVector) h3.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
-                    .reinterpretShape(FLOATS, 0)).fma(xv, a3);
+            a3 = ((FloatVector) h3.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).lanewise(VectorOperators.FMA, xv, a3);
             IntVector h4 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + 4 * stride, LE)
                     .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
-            a4 = ((FloatVector) h4.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
-                    .reinterpretShape(FLOATS, 0)).fma(xv, a4);
+            a4 = ((FloatVector) h4.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).lanewise(VectorOperators.FMA, xv, a4);
             IntVector h5 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + 5 * stride, LE)
                     .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
-            a5 = ((FloatVector) h5.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
-                    .reinterpretShape(FLOATS, 0)).fma(xv, a5);
+            a5 = ((FloatVector) h5.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).lanewise(VectorOperators.FMA, xv, a5);
             IntVector h6 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + 6 * stride, LE)
                     .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
-            a6 = ((FloatVector) h6.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
-                    .reinterpretShape(FLOATS, 0)).fma(xv, a6);
+            a6 = ((FloatVector) h6.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).lanewise(VectorOperators.FMA, xv, a6);
             IntVector h7 = (IntVector) IntVector.fromMemorySegment(HALVES_AS_INTS, data, off + 7 * stride, LE)
                     .reinterpretAsShorts().convertShape(VectorOperators.S2I, INTS, 0);
-            a7 = ((FloatVector) h7.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_MAGNITUDE)
-                    .reinterpretShape(FLOATS, 0)).fma(xv, a7);
+            a7 = ((FloatVector) h7.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, SIGN_AND_MAGNITUDE)
+                    .reinterpretShape(FLOATS, 0)).lanewise(VectorOperators.FMA, xv, a7);
         }
-        FloatVector a01 = a0.add(a0.rearrange(FloatLanes.SWAP_HALF))
-                .blend(a1.add(a1.rearrange(FloatLanes.SWAP_HALF)), FloatLanes.UPPER_HALF);
-        FloatVector a23 = a2.add(a2.rearrange(FloatLanes.SWAP_HALF))
-                .blend(a3.add(a3.rearrange(FloatLanes.SWAP_HALF)), FloatLanes.UPPER_HALF);
-        a01 = a01.add(a01.rearrange(FloatLanes.SWAP_QUARTER));
-        a23 = a23.add(a23.rearrange(FloatLanes.SWAP_QUARTER));
+        FloatVector a01 = a0.lanewise(VectorOperators.ADD, a0.rearrange(FloatLanes.SWAP_HALF))
+                .blend(a1.lanewise(VectorOperators.ADD, a1.rearrange(FloatLanes.SWAP_HALF)), FloatLanes.UPPER_HALF);
+        FloatVector a23 = a2.lanewise(VectorOperators.ADD, a2.rearrange(FloatLanes.SWAP_HALF))
+                .blend(a3.lanewise(VectorOperators.ADD, a3.rearrange(FloatLanes.SWAP_HALF)), FloatLanes.UPPER_HALF);
+        a01 = a01.lanewise(VectorOperators.ADD, a01.rearrange(FloatLanes.SWAP_QUARTER));
+        a23 = a23.lanewise(VectorOperators.ADD, a23.rearrange(FloatLanes.SWAP_QUARTER));
         FloatVector all = a01.blend(a23, FloatLanes.UPPER_QUARTERS);
         if (LANES > 8) {
-            all = all.add(all.rearrange(FloatLanes.SWAP_2));
+            all = all.lanewise(VectorOperators.ADD, all.rearrange(FloatLanes.SWAP_2));
         }
         if (LANES > 4) {
-            all = all.add(all.rearrange(FloatLanes.SWAP_1));
+            all = all.lanewise(VectorOperators.ADD, all.rearrange(FloatLanes.SWAP_1));
         }
         float s0 = all.lane(0);
         float s1 = all.lane(FloatLanes.SECOND_SUM);

@@ -4,6 +4,8 @@ import static io.bitnet4j.kernel.Simd.INTS;
 import static io.bitnet4j.kernel.Simd.MASK_BYTES;
 import static io.bitnet4j.kernel.Simd.SHORTS;
 import static io.bitnet4j.kernel.Simd.SHORT_LANES;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.MUL;
 
 import io.bitnet4j.tensor.Activations;
 import io.bitnet4j.tensor.I2SFormat;
@@ -87,7 +89,12 @@ final class I2SKernel implements FileLayoutTernaryKernel {
      * of their bytes but not masked ({@link TernaryLanes#differences}): the same result with four masks fewer per row
      * and 128 columns. The loads, shifts and lane sums of {@link TernaryLanes} are written out here: with eight rows
      * this method is past the size up to which C2 inlines calls, and a vector passed to or returned from a call it
-     * does not inline is allocated on the heap (generation ran at a tenth of its speed).
+     * does not inline is allocated on the heap (generation ran at a tenth of its speed). Additions and products are
+     * {@code lanewise(ADD|MUL, v)}, the call {@code add} and {@code mul} make: C2 inlines such a call only through
+     * the receiver type its call site has seen, and the sites inside {@code add} and {@code mul} are shared with every
+     * kernel. After a prompt, a trap another kernel had taken there made C2 compile this one with them as calls,
+     * which boxed every vector: 1.4 GB allocated per token, tg32 at 5.5 instead of 18 tok/s (2 threads, pp128 then
+     * tg32 in one process, about one process in five). A site here has this method's profile alone.
      */
     private static void dotEightRows(MemorySegment data, long base, long stride, MemorySegment differences, int xOff,
                                      int k, float[] out, int outOff, int outStride, float actSum, float actScale,
@@ -133,41 +140,41 @@ final class I2SKernel implements FileLayoutTernaryKernel {
                         ShortVector xv = ShortVector.fromMemorySegment(SHORTS, differences,
                                 2L * (xOff + col + 32 * j + p), LE);
                         ShortVector shift = ShortVector.broadcast(SHORTS, (short) (6 - 2 * j));
-                        a0 = a0.add(w0.lanewise(VectorOperators.LSHR, shift).mul(xv));
-                        a1 = a1.add(w1.lanewise(VectorOperators.LSHR, shift).mul(xv));
-                        a2 = a2.add(w2.lanewise(VectorOperators.LSHR, shift).mul(xv));
-                        a3 = a3.add(w3.lanewise(VectorOperators.LSHR, shift).mul(xv));
-                        a4 = a4.add(w4.lanewise(VectorOperators.LSHR, shift).mul(xv));
-                        a5 = a5.add(w5.lanewise(VectorOperators.LSHR, shift).mul(xv));
-                        a6 = a6.add(w6.lanewise(VectorOperators.LSHR, shift).mul(xv));
-                        a7 = a7.add(w7.lanewise(VectorOperators.LSHR, shift).mul(xv));
+                        a0 = a0.lanewise(ADD, w0.lanewise(VectorOperators.LSHR, shift).lanewise(MUL, xv));
+                        a1 = a1.lanewise(ADD, w1.lanewise(VectorOperators.LSHR, shift).lanewise(MUL, xv));
+                        a2 = a2.lanewise(ADD, w2.lanewise(VectorOperators.LSHR, shift).lanewise(MUL, xv));
+                        a3 = a3.lanewise(ADD, w3.lanewise(VectorOperators.LSHR, shift).lanewise(MUL, xv));
+                        a4 = a4.lanewise(ADD, w4.lanewise(VectorOperators.LSHR, shift).lanewise(MUL, xv));
+                        a5 = a5.lanewise(ADD, w5.lanewise(VectorOperators.LSHR, shift).lanewise(MUL, xv));
+                        a6 = a6.lanewise(ADD, w6.lanewise(VectorOperators.LSHR, shift).lanewise(MUL, xv));
+                        a7 = a7.lanewise(ADD, w7.lanewise(VectorOperators.LSHR, shift).lanewise(MUL, xv));
                     }
                 }
             }
             IntVector p0 = (IntVector) a0.reinterpretShape(INTS, 0);
             d0 += p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p0.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+                    .lanewise(ADD, p0.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
             IntVector p1 = (IntVector) a1.reinterpretShape(INTS, 0);
             d1 += p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p1.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+                    .lanewise(ADD, p1.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
             IntVector p2 = (IntVector) a2.reinterpretShape(INTS, 0);
             d2 += p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p2.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+                    .lanewise(ADD, p2.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
             IntVector p3 = (IntVector) a3.reinterpretShape(INTS, 0);
             d3 += p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p3.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+                    .lanewise(ADD, p3.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
             IntVector p4 = (IntVector) a4.reinterpretShape(INTS, 0);
             d4 += p4.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p4.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+                    .lanewise(ADD, p4.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
             IntVector p5 = (IntVector) a5.reinterpretShape(INTS, 0);
             d5 += p5.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p5.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+                    .lanewise(ADD, p5.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
             IntVector p6 = (IntVector) a6.reinterpretShape(INTS, 0);
             d6 += p6.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p6.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+                    .lanewise(ADD, p6.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
             IntVector p7 = (IntVector) a7.reinterpretShape(INTS, 0);
             d7 += p7.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p7.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+                    .lanewise(ADD, p7.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
         }
         out[outOff] = ((float) d0 - actSum) / actScale * weightScale;
         out[outOff + outStride] = ((float) d1 - actSum) / actScale * weightScale;
@@ -192,16 +199,17 @@ final class I2SKernel implements FileLayoutTernaryKernel {
                 for (int p = 0; p < 32; p += SHORT_LANES) {
                     ShortVector w = TernaryLanes.widen(data, base + col / 4 + p);
                     int xi = xOff + col + p;
-                    acc0 = acc0.add(w.lanewise(VectorOperators.LSHR, 6)
-                            .mul(ShortVector.fromMemorySegment(SHORTS, differences, 2L * xi, LE)));
-                    acc1 = acc1.add(w.lanewise(VectorOperators.LSHR, 4)
-                            .mul(ShortVector.fromMemorySegment(SHORTS, differences, 2L * (xi + 32), LE)));
-                    acc2 = acc2.add(w.lanewise(VectorOperators.LSHR, 2)
-                            .mul(ShortVector.fromMemorySegment(SHORTS, differences, 2L * (xi + 64), LE)));
-                    acc3 = acc3.add(w.mul(ShortVector.fromMemorySegment(SHORTS, differences, 2L * (xi + 96), LE)));
+                    acc0 = acc0.lanewise(ADD, w.lanewise(VectorOperators.LSHR, 6)
+                            .lanewise(MUL, ShortVector.fromMemorySegment(SHORTS, differences, 2L * xi, LE)));
+                    acc1 = acc1.lanewise(ADD, w.lanewise(VectorOperators.LSHR, 4)
+                            .lanewise(MUL, ShortVector.fromMemorySegment(SHORTS, differences, 2L * (xi + 32), LE)));
+                    acc2 = acc2.lanewise(ADD, w.lanewise(VectorOperators.LSHR, 2)
+                            .lanewise(MUL, ShortVector.fromMemorySegment(SHORTS, differences, 2L * (xi + 64), LE)));
+                    acc3 = acc3.lanewise(ADD,
+                            w.lanewise(MUL, ShortVector.fromMemorySegment(SHORTS, differences, 2L * (xi + 96), LE)));
                 }
             }
-            dot += TernaryLanes.sum(acc0.add(acc1).add(acc2.add(acc3)));
+            dot += TernaryLanes.sum(acc0.lanewise(ADD, acc1).lanewise(ADD, acc2.lanewise(ADD, acc3)));
         }
         return dot;
     }

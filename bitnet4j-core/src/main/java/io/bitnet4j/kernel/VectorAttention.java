@@ -2,6 +2,8 @@ package io.bitnet4j.kernel;
 
 import static io.bitnet4j.kernel.Simd.FLOATS;
 import static io.bitnet4j.kernel.Simd.INTS;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.MUL;
 
 import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
@@ -281,6 +283,7 @@ final class VectorAttention {
     /**
      * Elements {@code [from, end)} of the four heads' sixteen dots added to their sums ({@link #RESULTS}) in
      * double, one element after the other (ggml's order for the elements after the blocks), eight dots a vector.
+     * Sums and products are {@code lanewise(ADD|MUL, ..)} calls, for the reason {@code I2SKernel.dotEightRows} gives.
      */
     private static void addRemaining(float[] m, int base, float[] x, int from, int end, float[] sums) {
         int half = HALF_FLOATS.length();
@@ -308,14 +311,22 @@ final class VectorAttention {
             float x1 = x[4 * i + 1];
             float x2 = x[4 * i + 2];
             float x3 = x[4 * i + 3];
-            low0 = low0.add((DoubleVector) first.mul(x0).convertShape(VectorOperators.F2D, DOUBLES, 0));
-            high0 = high0.add((DoubleVector) second.mul(x0).convertShape(VectorOperators.F2D, DOUBLES, 0));
-            low1 = low1.add((DoubleVector) first.mul(x1).convertShape(VectorOperators.F2D, DOUBLES, 0));
-            high1 = high1.add((DoubleVector) second.mul(x1).convertShape(VectorOperators.F2D, DOUBLES, 0));
-            low2 = low2.add((DoubleVector) first.mul(x2).convertShape(VectorOperators.F2D, DOUBLES, 0));
-            high2 = high2.add((DoubleVector) second.mul(x2).convertShape(VectorOperators.F2D, DOUBLES, 0));
-            low3 = low3.add((DoubleVector) first.mul(x3).convertShape(VectorOperators.F2D, DOUBLES, 0));
-            high3 = high3.add((DoubleVector) second.mul(x3).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            low0 = low0.lanewise(ADD,
+                    (DoubleVector) first.lanewise(MUL, x0).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            high0 = high0.lanewise(ADD,
+                    (DoubleVector) second.lanewise(MUL, x0).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            low1 = low1.lanewise(ADD,
+                    (DoubleVector) first.lanewise(MUL, x1).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            high1 = high1.lanewise(ADD,
+                    (DoubleVector) second.lanewise(MUL, x1).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            low2 = low2.lanewise(ADD,
+                    (DoubleVector) first.lanewise(MUL, x2).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            high2 = high2.lanewise(ADD,
+                    (DoubleVector) second.lanewise(MUL, x2).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            low3 = low3.lanewise(ADD,
+                    (DoubleVector) first.lanewise(MUL, x3).convertShape(VectorOperators.F2D, DOUBLES, 0));
+            high3 = high3.lanewise(ADD,
+                    (DoubleVector) second.lanewise(MUL, x3).convertShape(VectorOperators.F2D, DOUBLES, 0));
         }
         ((FloatVector) low0.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, RESULTS);
         ((FloatVector) high0.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(sums, RESULTS + half);
@@ -606,7 +617,9 @@ final class VectorAttention {
      * by lane the operations of {@link GgmlMath#expf} (the scaling by 2^n in two steps, 2^n' with n' = n clamped to
      * [-125, 127], exact, then 2^(n-n'), rounded once, as {@code Math.scalb} rounds), and their sum by the same lane
      * tree, written out ({@link FloatLanes#sum(FloatVector)} is not always inlined here, and then boxes its vector);
-     * the last partial group as the reference.
+     * the last partial group as the reference. expf's |n| > 192 tests are one comparison each (n < −192, n > 192):
+     * ANDed as two masks, the mask's {@code and}, a call shared by every mask class, was in some processes left a
+     * call, and the blends boxed (171 KB a token, pp128).
      */
     static void softmax(float[] s, int n, float scale, float[] lanes) {
         float max = Attention.scaleAndMax(s, n, scale);
@@ -633,9 +646,8 @@ final class VectorAttention {
                     .lanewise(VectorOperators.LSHL, 23);
             FloatVector e = j.mul((FloatVector) firstBits.reinterpretShape(FLOATS, 0))
                     .mul((FloatVector) restBits.reinterpretShape(FLOATS, 0));
-            e = e.blend(0f, k.abs().compare(VectorOperators.GT, 192f).and(k.compare(VectorOperators.LE, 0f)));
-            e = e.blend(Float.POSITIVE_INFINITY, k.abs().compare(VectorOperators.GT, 192f)
-                    .and(k.compare(VectorOperators.GT, 0f)));
+            e = e.blend(0f, k.compare(VectorOperators.LT, -192f));
+            e = e.blend(Float.POSITIVE_INFINITY, k.compare(VectorOperators.GT, 192f));
             e.intoArray(s, group);
             e = e.add(e.rearrange(FloatLanes.SWAP_8));
             e = e.add(e.rearrange(FloatLanes.SWAP_4));
