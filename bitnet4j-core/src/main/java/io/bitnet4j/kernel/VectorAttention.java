@@ -283,7 +283,8 @@ final class VectorAttention {
     /**
      * Elements {@code [from, end)} of the four heads' sixteen dots added to their sums ({@link #RESULTS}) in
      * double, one element after the other (ggml's order for the elements after the blocks), eight dots a vector.
-     * Sums and products are {@code lanewise(ADD|MUL, ..)} calls, for the reason {@code I2SKernel.dotEightRows} gives.
+     * Sums and products are {@code lanewise(ADD|MUL, vector)} calls, for the reason {@code I2SKernel.dotEightRows}
+     * gives (with a scalar operand {@code lanewise} is again such a shared call).
      */
     private static void addRemaining(float[] m, int base, float[] x, int from, int end, float[] sums) {
         int half = HALF_FLOATS.length();
@@ -307,10 +308,10 @@ final class VectorAttention {
             int row = base + i * GgmlMath.LANES;
             FloatVector first = FloatVector.fromArray(HALF_FLOATS, m, row);
             FloatVector second = FloatVector.fromArray(HALF_FLOATS, m, row + half);
-            float x0 = x[4 * i];
-            float x1 = x[4 * i + 1];
-            float x2 = x[4 * i + 2];
-            float x3 = x[4 * i + 3];
+            FloatVector x0 = FloatVector.broadcast(HALF_FLOATS, x[4 * i]);
+            FloatVector x1 = FloatVector.broadcast(HALF_FLOATS, x[4 * i + 1]);
+            FloatVector x2 = FloatVector.broadcast(HALF_FLOATS, x[4 * i + 2]);
+            FloatVector x3 = FloatVector.broadcast(HALF_FLOATS, x[4 * i + 3]);
             low0 = low0.lanewise(ADD,
                     (DoubleVector) first.lanewise(MUL, x0).convertShape(VectorOperators.F2D, DOUBLES, 0));
             high0 = high0.lanewise(ADD,

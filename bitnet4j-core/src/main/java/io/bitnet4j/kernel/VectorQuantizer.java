@@ -99,7 +99,8 @@ final class VectorQuantizer {
         FloatVector max = FloatVector.zero(FLOATS);
         int i = 0;
         for (; i + LANES <= n; i += LANES) {
-            max = max.lanewise(VectorOperators.MAX, FloatVector.fromArray(FLOATS, x, offset + i).abs());
+            max = max.lanewise(VectorOperators.MAX,
+                    FloatVector.fromArray(FLOATS, x, offset + i).lanewise(VectorOperators.ABS));
         }
         float amax = max.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
@@ -111,18 +112,23 @@ final class VectorQuantizer {
     /**
      * {@code q = clamp(rint(x·scale), low, 127)} for {@code n} elements into bytes and 16-bit copies; returns Σq.
      * {@code low} is −128 for per-token int8 and unbounded for Q8_K (whose codes only get the upper clamp). The
-     * arithmetic is {@code lanewise(op, ..)}, not {@code mul}, {@code add} and the like, whose inner call sites every
-     * kernel shares (see {@code I2SKernel.dotEightRows}: here 4.4 MB boxed per token in some processes).
+     * arithmetic is {@code lanewise(op, vector)}, not {@code mul}, {@code add} and the like nor {@code lanewise(op,
+     * scalar)}, whose inner call sites every kernel shares (see {@code I2SKernel.dotEightRows}: here 4.4 MB, then
+     * with scalar operands still 6.6 MB, boxed per token in some processes).
      */
     private static int quantizeRun(float[] x, int offset, int n, float scale, int low, byte[] quants, short[] wide,
                                    int at) {
         IntVector sums = IntVector.zero(INTS);
+        FloatVector scales = FloatVector.broadcast(FLOATS, scale);
+        FloatVector rounder = FloatVector.broadcast(FLOATS, ROUNDER);
+        IntVector highest = IntVector.broadcast(INTS, 127);
+        IntVector lowest = IntVector.broadcast(INTS, low);
         int i = 0;
         for (; i + LANES <= n; i += LANES) {
-            FloatVector v = FloatVector.fromArray(FLOATS, x, offset + i).lanewise(VectorOperators.MUL, scale);
-            IntVector r = (IntVector) v.lanewise(VectorOperators.ADD, ROUNDER).lanewise(VectorOperators.SUB, ROUNDER)
+            FloatVector v = FloatVector.fromArray(FLOATS, x, offset + i).lanewise(VectorOperators.MUL, scales);
+            IntVector r = (IntVector) v.lanewise(VectorOperators.ADD, rounder).lanewise(VectorOperators.SUB, rounder)
                     .convertShape(VectorOperators.F2I, INTS, 0);
-            r = r.lanewise(VectorOperators.MIN, 127).lanewise(VectorOperators.MAX, low);
+            r = r.lanewise(VectorOperators.MIN, highest).lanewise(VectorOperators.MAX, lowest);
             sums = sums.lanewise(VectorOperators.ADD, r);
             ((ByteVector) r.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(quants, at + i);
             ((ShortVector) r.convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(wide, at + i);
