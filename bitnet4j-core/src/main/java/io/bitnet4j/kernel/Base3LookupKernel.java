@@ -102,15 +102,16 @@ final class Base3LookupKernel {
     }
 
     /**
-     * Encodes one chunk of a row block: {@code tile[32·i + lane]} is word i of the chunk (either packing) of row lane;
+     * Encodes one chunk of a row block: short {@code 32·i + lane} of {@code tile} (two to an int, the lower first) is
+     * word i of the chunk (either packing) of row lane;
      * words past the row's end must hold zero weights (codes 1). Group 8k+f takes field f of words 3k, 3k+1, 3k+2;
      * two groups at once, fields f and f+4 in the low and high byte of each lane (indexes below 27 do not carry).
      */
-    static void encodeChunk(short[] tile, MemorySegment into, long at) {
+    static void encodeChunk(int[] tile, MemorySegment into, long at) {
         for (int k = 0; k < 10; k++) {
-            ShortVector first = ShortVector.fromArray(SHORTS, tile, 3 * k * ROWS);
-            ShortVector second = ShortVector.fromArray(SHORTS, tile, (3 * k + 1) * ROWS);
-            ShortVector third = ShortVector.fromArray(SHORTS, tile, (3 * k + 2) * ROWS);
+            ShortVector first = IntVector.fromArray(INTS, tile, 3 * k * HALF).reinterpretAsShorts();
+            ShortVector second = IntVector.fromArray(INTS, tile, (3 * k + 1) * HALF).reinterpretAsShorts();
+            ShortVector third = IntVector.fromArray(INTS, tile, (3 * k + 2) * HALF).reinterpretAsShorts();
             for (int f = 0; f < 4; f++) {
                 ShortVector indexes = first.lanewise(VectorOperators.LSHR, 2 * f).and((short) 0x0303)
                         .add(second.lanewise(VectorOperators.LSHR, 2 * f).and((short) 0x0303).mul((short) 3))
@@ -126,7 +127,7 @@ final class Base3LookupKernel {
             for (int j = 0; j < 3; j++) {
                 int field = 3 * (g - 80) + j;
                 ShortVector digit = field < 16
-                        ? ShortVector.fromArray(SHORTS, tile, (30 + field / 8) * ROWS)
+                        ? IntVector.fromArray(INTS, tile, (30 + field / 8) * HALF).reinterpretAsShorts()
                                 .lanewise(VectorOperators.LSHR, 2 * (field % 8)).and((short) 3)
                         : ShortVector.broadcast(SHORTS, (short) 1);
                 indexes = indexes.add(digit.mul((short) power));

@@ -108,7 +108,12 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     private static final jdk.incubator.vector.VectorSpecies<Short> HALF_SHORTS = ShortVector.SPECIES_256;
     /** {@code digit(i, f) − 1} for table index i in 0..31 and field f (bits 2f+1..2f): three rows of 32. */
     private static final short[] DIGITS = digits();
-    private static final short[] SWAP_INDEXES = swapIndexes();
+    /** The rounds of {@link #transposeTile} that move pairs of words: two rows of int indexes per round. */
+    private static final int[] PAIR_SWAP_INDEXES = pairSwapIndexes();
+    /** Int lanes of a vector: a row's words in pairs. */
+    private static final int PAIRS = ROWS / 2;
+    /** Two words of codes 1 (weight 0) for the padding rows of a partial block. */
+    private static final int ZERO_WEIGHT_PAIRS = ZERO_WEIGHTS << 16 | ZERO_WEIGHTS;
     /**
      * Two-vector indexes that put a block's sums, kept {@linkplain #sumIndex even lanes first, then odd}, back in
      * row order: 0, 16, 1, 17, ... 15, 31.
@@ -955,37 +960,70 @@ final class TernaryLookupKernel implements TokenSplitKernel {
     }
 
     /**
-     * Transposes a 32×32 tile of shorts in place: five rounds, each swapping the off-diagonal d×d blocks of every
-     * 2d×2d block (d = 16, 8, 4, 2, 1) with one two-vector permute per row.
+     * Finishes the transpose of a 32×32 tile of words (row r at ints {@code [16r, 16r+16)}) that
+     * {@link Scratch#transposedTile} started with its first round. Each round swaps the off-diagonal d×d blocks of
+     * every 2d×2d block; the rounds commute, so they go two per pass over the tile, four rows in registers at once:
+     * d = 8 and 4, then d = 2 and 1. Rounds of d ≥ 2 move pairs of words, one two-vector int permute per row
+     * ({@code vpermt2d}, one cycle; the word permute {@code vpermt2w} takes two); d = 1 swaps the words within
+     * each pair with shifts and masks, off the permute port.
      */
-    static void transposeTile(short[] tile) {
-        for (int round = 0; round < 5; round++) {
-            int d = ROWS >> (round + 1);
-            ShortVector keepLow = ShortVector.fromArray(SHORTS, SWAP_INDEXES, 2 * round * ROWS);
-            ShortVector keepHigh = ShortVector.fromArray(SHORTS, SWAP_INDEXES, (2 * round + 1) * ROWS);
-            for (int i = 0; i < ROWS; i++) {
-                if ((i & d) == 0) {
-                    ShortVector upper = ShortVector.fromArray(SHORTS, tile, i * ROWS);
-                    ShortVector lower = ShortVector.fromArray(SHORTS, tile, (i + d) * ROWS);
-                    keepLow.selectFrom(upper, lower).intoArray(tile, i * ROWS);
-                    keepHigh.selectFrom(upper, lower).intoArray(tile, (i + d) * ROWS);
-                }
-            }
+    static void transposeTile(int[] tile) {
+        IntVector low8 = IntVector.fromArray(INTS, PAIR_SWAP_INDEXES, 2 * PAIRS);
+        IntVector high8 = IntVector.fromArray(INTS, PAIR_SWAP_INDEXES, 3 * PAIRS);
+        IntVector low4 = IntVector.fromArray(INTS, PAIR_SWAP_INDEXES, 4 * PAIRS);
+        IntVector high4 = IntVector.fromArray(INTS, PAIR_SWAP_INDEXES, 5 * PAIRS);
+        for (int b = 0; b < ROWS; b += (b & 3) == 3 ? 13 : 1) {
+            IntVector r0 = IntVector.fromArray(INTS, tile, b * PAIRS);
+            IntVector r4 = IntVector.fromArray(INTS, tile, (b + 4) * PAIRS);
+            IntVector r8 = IntVector.fromArray(INTS, tile, (b + 8) * PAIRS);
+            IntVector r12 = IntVector.fromArray(INTS, tile, (b + 12) * PAIRS);
+            IntVector s0 = low8.selectFrom(r0, r8);
+            IntVector s8 = high8.selectFrom(r0, r8);
+            IntVector s4 = low8.selectFrom(r4, r12);
+            IntVector s12 = high8.selectFrom(r4, r12);
+            low4.selectFrom(s0, s4).intoArray(tile, b * PAIRS);
+            high4.selectFrom(s0, s4).intoArray(tile, (b + 4) * PAIRS);
+            low4.selectFrom(s8, s12).intoArray(tile, (b + 8) * PAIRS);
+            high4.selectFrom(s8, s12).intoArray(tile, (b + 12) * PAIRS);
+        }
+        IntVector low2 = IntVector.fromArray(INTS, PAIR_SWAP_INDEXES, 6 * PAIRS);
+        IntVector high2 = IntVector.fromArray(INTS, PAIR_SWAP_INDEXES, 7 * PAIRS);
+        IntVector lowWords = IntVector.broadcast(INTS, 0xffff);
+        IntVector highWords = IntVector.broadcast(INTS, 0xffff0000);
+        for (int b = 0; b < ROWS; b += 4) {
+            IntVector r0 = IntVector.fromArray(INTS, tile, b * PAIRS);
+            IntVector r1 = IntVector.fromArray(INTS, tile, (b + 1) * PAIRS);
+            IntVector r2 = IntVector.fromArray(INTS, tile, (b + 2) * PAIRS);
+            IntVector r3 = IntVector.fromArray(INTS, tile, (b + 3) * PAIRS);
+            IntVector s0 = low2.selectFrom(r0, r2);
+            IntVector s2 = high2.selectFrom(r0, r2);
+            IntVector s1 = low2.selectFrom(r1, r3);
+            IntVector s3 = high2.selectFrom(r1, r3);
+            s0.lanewise(VectorOperators.AND, lowWords).lanewise(VectorOperators.OR,
+                    s1.lanewise(VectorOperators.LSHL, 16)).intoArray(tile, b * PAIRS);
+            s0.lanewise(VectorOperators.LSHR, 16).lanewise(VectorOperators.OR,
+                    s1.lanewise(VectorOperators.AND, highWords)).intoArray(tile, (b + 1) * PAIRS);
+            s2.lanewise(VectorOperators.AND, lowWords).lanewise(VectorOperators.OR,
+                    s3.lanewise(VectorOperators.LSHL, 16)).intoArray(tile, (b + 2) * PAIRS);
+            s2.lanewise(VectorOperators.LSHR, 16).lanewise(VectorOperators.OR,
+                    s3.lanewise(VectorOperators.AND, highWords)).intoArray(tile, (b + 3) * PAIRS);
         }
     }
 
     /**
-     * For round r of {@link #transposeTile} (d = 16 >> r): row {@code 2r} holds the two-vector indexes that keep
-     * the upper row's low half of each 2d group and take the lower row's; row {@code 2r+1} those for the lower row.
+     * For the rounds of d = 16, 8, 4, 2 words (round r moves blocks of e = 8 >> r int lanes between rows 2e
+     * apart): row {@code 2r} of 16 holds the two-vector int indexes that keep the upper row's low half of each 2e
+     * group and take the lower row's; row {@code 2r+1} those for the lower row.
      */
-    private static short[] swapIndexes() {
-        short[] indexes = new short[10 * ROWS];
-        for (int round = 0; round < 5; round++) {
-            int d = ROWS >> (round + 1);
-            for (int lane = 0; lane < ROWS; lane++) {
-                boolean low = (lane & d) == 0;
-                indexes[2 * round * ROWS + lane] = (short) (low ? lane : ROWS + lane - d);
-                indexes[(2 * round + 1) * ROWS + lane] = (short) (low ? lane + d : ROWS + lane);
+    private static int[] pairSwapIndexes() {
+        int lanes = ROWS / 2;
+        int[] indexes = new int[8 * lanes];
+        for (int round = 0; round < 4; round++) {
+            int e = lanes >> (round + 1);
+            for (int lane = 0; lane < lanes; lane++) {
+                boolean low = (lane & e) == 0;
+                indexes[2 * round * lanes + lane] = low ? lane : lanes + lane - e;
+                indexes[(2 * round + 1) * lanes + lane] = low ? lane + e : lanes + lane;
             }
         }
         return indexes;
@@ -1059,7 +1097,8 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         private final int[] blockSums = new int[4 * ROWS];
         /** The 16-bit sums of two tokens' four row blocks, as lane pairs. */
         private final int[] pairSums = new int[8 * ROWS / 2];
-        private final short[] tile = new short[ROWS * ROWS];
+        /** A 32×32 tile of words, two to an int: row r at ints {@code [16r, 16r+16)}. */
+        private final int[] tile = new int[ROWS * PAIRS];
         /**
          * {@link #tile} as a segment, copied segment to segment: copied from the array with a value layout, every
          * copy checked the destination's alignment out of line (2.4 % of a prompt's JFR samples, pp128, 1 thread).
@@ -1259,7 +1298,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
                                     : ZERO_WEIGHTS;
                             int bits = word & 0xffff;
                             threes |= bits & (bits >>> 1);
-                            tile[i * ROWS + lane] = word;
+                            tileSegment.set(Layouts.SHORT, 2L * (i * ROWS + lane), word);
                         }
                     }
                 }
@@ -1278,7 +1317,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
                     MemorySegment.copy(data, wordByte(block, m0 + i, words, rows, I2SFormat.PASS_WORDS),
                             tileSegment, 2L * i * ROWS, WORD_BYTES);
                 } else {
-                    java.util.Arrays.fill(tile, i * ROWS, (i + 1) * ROWS, ZERO_WEIGHTS);
+                    java.util.Arrays.fill(tile, i * PAIRS, (i + 1) * PAIRS, ZERO_WEIGHT_PAIRS);
                 }
             }
         }
@@ -1464,23 +1503,35 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         /**
          * Words {@code [m0, m0+32)} of the {@code valid} rows at the start of {@code rows} (each {@code rowBytes}
          * long, words placed as {@code packing} says) transposed into {@link #tile} (word i of row r at
-         * {@code 32·i + r}), padded with zero weights. Returns the OR of each loaded long ANDed with itself shifted
+         * short {@code 32·i + r}), padded with zero weights: the first round of {@link #transposeTile} (d = 16) on
+         * the rows as they are loaded, the others there. Returns the OR of each loaded int ANDed with itself shifted
          * by one bit: a low bit of a pair set there means a code 3.
          */
         private long transposedTile(MemorySegment rows, Packing packing, long rowBytes, int m0, int valid) {
-            LongVector threes = LongVector.zero(LONGS);
-            for (int lane = 0; lane < ROWS; lane++) {
+            IntVector low16 = IntVector.fromArray(INTS, PAIR_SWAP_INDEXES, 0);
+            IntVector high16 = IntVector.fromArray(INTS, PAIR_SWAP_INDEXES, PAIRS);
+            IntVector zeroWeights = IntVector.broadcast(INTS, ZERO_WEIGHT_PAIRS);
+            IntVector threes = IntVector.zero(INTS);
+            for (int lane = 0; lane < PAIRS; lane++) {
+                IntVector upper = zeroWeights;
+                IntVector lower = zeroWeights;
                 if (lane < valid) {
-                    LongVector codes = LongVector.fromMemorySegment(LONGS, rows, lane * rowBytes + packing.wordByte(m0),
-                            LE);
-                    threes = threes.or(codes.and(codes.lanewise(VectorOperators.LSHR, 1)));
-                    codes.reinterpretAsShorts().intoArray(tile, lane * ROWS);
-                } else {
-                    java.util.Arrays.fill(tile, lane * ROWS, lane * ROWS + ROWS, ZERO_WEIGHTS);
+                    upper = LongVector.fromMemorySegment(LONGS, rows, lane * rowBytes + packing.wordByte(m0), LE)
+                            .reinterpretAsInts();
+                    threes = threes.lanewise(VectorOperators.OR,
+                            upper.lanewise(VectorOperators.AND, upper.lanewise(VectorOperators.LSHR, 1)));
                 }
+                if (lane + PAIRS < valid) {
+                    lower = LongVector.fromMemorySegment(LONGS, rows,
+                            (lane + PAIRS) * rowBytes + packing.wordByte(m0), LE).reinterpretAsInts();
+                    threes = threes.lanewise(VectorOperators.OR,
+                            lower.lanewise(VectorOperators.AND, lower.lanewise(VectorOperators.LSHR, 1)));
+                }
+                low16.selectFrom(upper, lower).intoArray(tile, lane * PAIRS);
+                high16.selectFrom(upper, lower).intoArray(tile, (lane + PAIRS) * PAIRS);
             }
             transposeTile(tile);
-            return threes.reduceLanes(VectorOperators.OR);
+            return threes.reduceLanes(VectorOperators.OR) & 0xffffffffL;
         }
     }
 }
