@@ -77,11 +77,6 @@ final class Base3LookupKernel {
     private static final int[] TQ2_GROUP_COLUMNS = groupColumns(TernaryLookupKernel.Packing.TQ2);
     /** {@code digit_j(i) − 1} for table index i in 0..31 (0 from 27 on) and digit j: three rows of 32. */
     private static final short[] WEIGHTS = weights();
-    /**
-     * The loop step of {@link #fourTokens}, read from a field: with a constant step C2 unrolls the loop eight times
-     * and spills accumulators (41 against 56-65 multiply-adds per cycle in a stand-alone copy, from L2).
-     */
-    private static int groupStep = GROUP_BYTES;
 
     private Base3LookupKernel() {
     }
@@ -176,10 +171,13 @@ final class Base3LookupKernel {
      * order}. The accumulators go through {@code acc} (16·16 ints) to be widened: with 16 of them widened in place
      * the method has too many values for C1, whose failure left it in the interpreter's profiling tier, never
      * compiled by C2. The sums are {@code lanewise(ADD, ..)}, as in {@code I2SKernel.dotEightRows}: C2 inlines the call
-     * on an accumulator through its call site's type profile, which {@code add} shares with every kernel.
+     * on an accumulator through its call site's type profile, which {@code add} shares with every kernel. The loop
+     * steps by a constant: with the step read from a field (chosen when an earlier version unrolled eight times and
+     * spilled) both kernels ran 5-8 % slower in a stand-alone harness (16 to 128 tokens times a 6912×2560 matrix)
+     * and a one-thread pp128 about 10 % slower (58 against 65 tok/s, alternating processes).
      */
     private static void fourTokens(MemorySegment codes, long base, long stride, MemorySegment tables, long table,
-                                   long tableStride, long end, int step, int tokens, int blocks, int[] sums, int at,
+                                   long tableStride, long end, int tokens, int blocks, int[] sums, int at,
                                    int tokenStride, int[] acc) {
         ShortVector a0 = ShortVector.zero(SHORTS);
         ShortVector a1 = a0;
@@ -197,7 +195,7 @@ final class Base3LookupKernel {
         ShortVector d1 = a0;
         ShortVector d2 = a0;
         ShortVector d3 = a0;
-        for (long o = 0; o < end; o += step) {
+        for (long o = 0; o < end; o += GROUP_BYTES) {
             ByteVector ta = LongVector.fromMemorySegment(LONGS, tables, table + o, LE).reinterpretAsBytes();
             ByteVector tb = LongVector.fromMemorySegment(LONGS, tables, table + tableStride + o, LE)
                     .reinterpretAsBytes();
@@ -254,7 +252,7 @@ final class Base3LookupKernel {
      * 3.0-3.1 s to 3.4-3.7 s.
      */
     private static void sixTokens(MemorySegment codes, long base, long stride, MemorySegment tables, long table,
-                                  long tableStride, long end, int step, int tokens, int blocks, int[] sums, int at,
+                                  long tableStride, long end, int tokens, int blocks, int[] sums, int at,
                                   int tokenStride, int[] acc) {
         ShortVector a0 = ShortVector.zero(SHORTS);
         ShortVector a1 = a0;
@@ -280,7 +278,7 @@ final class Base3LookupKernel {
         ShortVector f1 = a0;
         ShortVector f2 = a0;
         ShortVector f3 = a0;
-        for (long o = 0; o < end; o += step) {
+        for (long o = 0; o < end; o += GROUP_BYTES) {
             ByteVector ta = LongVector.fromMemorySegment(LONGS, tables, table + o, LE)
                     .reinterpretAsBytes();
             ByteVector tb = LongVector.fromMemorySegment(LONGS, tables, table + tableStride + o, LE)
@@ -391,7 +389,6 @@ final class Base3LookupKernel {
         int[] groupColumns = blockScaled ? TQ2_GROUP_COLUMNS : I2S_GROUP_COLUMNS;
         MemorySegment tables = buffers.tables();
         int[] acc = buffers.acc;
-        int step = groupStep;
         int tokensPerStep = tokenEnd - tokenStart >= TILE_TOKENS ? 6 : 4;
         for (int tile = tokenStart; tile < tokenEnd; tile += TILE_TOKENS) {
             int n = Math.min(TILE_TOKENS, tokenEnd - tile);
@@ -420,11 +417,11 @@ final class Base3LookupKernel {
                             tokens = Math.min(n - t, n - t > 4 ? tokensPerStep : 4);
                             if (tokens > 4) {
                                 sixTokens(matrix.codes, base, stride, tables, t * tokenTables, tokenTables,
-                                        tokenTables, step, tokens, blockCount, sums,
+                                        tokenTables, tokens, blockCount, sums,
                                         matrix.sumsAt + (t * blocks + b) * ROWS, blocks * ROWS, acc);
                             } else {
                                 fourTokens(matrix.codes, base, stride, tables, t * tokenTables, tokenTables,
-                                        tokenTables, step, tokens, blockCount, sums,
+                                        tokenTables, tokens, blockCount, sums,
                                         matrix.sumsAt + (t * blocks + b) * ROWS, blocks * ROWS, acc);
                             }
                         }
