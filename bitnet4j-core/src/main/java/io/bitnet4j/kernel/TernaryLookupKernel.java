@@ -972,6 +972,7 @@ final class TernaryLookupKernel implements TokenSplitKernel {
         IntVector high8 = IntVector.fromArray(INTS, PAIR_SWAP_INDEXES, 3 * PAIRS);
         IntVector low4 = IntVector.fromArray(INTS, PAIR_SWAP_INDEXES, 4 * PAIRS);
         IntVector high4 = IntVector.fromArray(INTS, PAIR_SWAP_INDEXES, 5 * PAIRS);
+        // b = 0..3 and 16..19: each quadruple b, b+4, b+8, b+12 stays within one half of the tile
         for (int b = 0; b < ROWS; b += (b & 3) == 3 ? 13 : 1) {
             IntVector r0 = IntVector.fromArray(INTS, tile, b * PAIRS);
             IntVector r4 = IntVector.fromArray(INTS, tile, (b + 4) * PAIRS);
