@@ -72,6 +72,29 @@ class RmsNormTest {
     }
 
     @Test
+    void vectorScalingRoundsAsTheScalarFormula() {
+        // 37 elements: two 16-lane vectors and a scalar tail, each element (x*scale)*g in float
+        java.util.Random random = new java.util.Random(7);
+        int n = 37;
+        float[] x = new float[n];
+        float[] g = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) random.nextGaussian();
+            g[i] = (float) random.nextGaussian();
+        }
+        float[] out = new float[n];
+        RmsNorm.apply(x, 0, n, g, 1e-5f, out, 0);
+        double sum = 0;
+        for (float v : x) {
+            sum += v * v;
+        }
+        float scale = 1.0f / (float) Math.sqrt((float) (sum / n) + 1e-5f);
+        for (int i = 0; i < n; i++) {
+            assertThat(out[i]).as("element %d", i).isEqualTo((x[i] * scale) * g[i]);
+        }
+    }
+
+    @Test
     void worksInPlaceAndAtOffsets() {
         float[] buffer = {9f, 3f, 4f, 9f};
         RmsNorm.apply(buffer, 1, 2, new float[] {1f, 1f}, 0f, buffer, 1);
@@ -84,8 +107,8 @@ class RmsNormTest {
     @Test
     void rowsTogetherEqualRowsOneByOneBitForBit() {
         java.util.Random random = new java.util.Random(25);
-        for (int rows : new int[] {1, 3, 4, 5, 8, 9}) {
-            for (int n : new int[] {1, 7, 64, 129, 2560}) {
+        for (int rows : new int[] {1, 3, 4, 5, 8, 9, 16, 21, 35}) {
+            for (int n : new int[] {1, 7, 8, 64, 129, 2560}) {
                 int offset = random.nextInt(5);
                 float[] x = new float[offset + rows * n + 3];
                 for (int i = 0; i < x.length; i++) {
