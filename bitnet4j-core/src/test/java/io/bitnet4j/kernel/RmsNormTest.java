@@ -73,7 +73,7 @@ class RmsNormTest {
 
     @Test
     void vectorScalingRoundsAsTheScalarFormula() {
-        // 37 elements: two 16-lane vectors and a scalar tail, each element (x*scale)*g in float
+        // 37 elements: whole vectors (of 4, 8 or 16 lanes) and a scalar tail, each element (x*scale)*g in float
         java.util.Random random = new java.util.Random(7);
         int n = 37;
         float[] x = new float[n];
