@@ -30,8 +30,9 @@ class CliErrorTest {
         return TestFiles.shared("refdata/bitnet-b1.58/tiny-b158-f32.gguf");
     }
 
+    /** The stories260K model that ships in the repository (the same bytes as the reference folder's copy). */
     static Path stories() {
-        return TestFiles.shared("refdata/stories260K/stories260K.gguf");
+        return TestFiles.repo("models/stories260K.gguf");
     }
 
     Path broken(Consumer<GgufWriter> edit, String skip, Function<GgufTensorInfo, long[]> shape) {

@@ -25,8 +25,9 @@ import org.junit.jupiter.api.Test;
 class CliRunTest {
     static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The stories260K model that ships in the repository (the same bytes as the reference folder's copy). */
     static Path stories() {
-        return TestFiles.shared("refdata/stories260K/stories260K.gguf");
+        return TestFiles.repo("models/stories260K.gguf");
     }
 
     static String expectedGreedy() throws IOException {
