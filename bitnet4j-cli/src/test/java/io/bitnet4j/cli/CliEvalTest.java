@@ -20,8 +20,9 @@ class CliEvalTest {
     @TempDir
     Path dir;
 
+    /** The stories260K model that ships in the repository (the same bytes as the reference folder's copy). */
     static Path stories() {
-        return TestFiles.shared("refdata/stories260K/stories260K.gguf");
+        return TestFiles.repo("models/stories260K.gguf");
     }
 
     // ------------------------------------------------------------------------------------------------ crossval
@@ -111,7 +112,7 @@ class CliEvalTest {
 
     @Test
     void inspectAsJson() throws IOException {
-        Path file = TestFiles.shared("refdata/stories260K/stories260K.gguf");
+        Path file = stories();
         JsonNode json = JSON.readTree(Cli.run("inspect", file.toString(), "--json").succeeds().out());
         assertThat(json.get("architecture").asText()).isEqualTo("llama");
         assertThat(json.get("version").asInt()).isEqualTo(3);

@@ -153,7 +153,7 @@ class DeterminismTest {
 
     @Test
     void aGeneratorRunIsIdenticalWithOneAndTwoThreads() {
-        Path file = TestFiles.shared("refdata/stories260K/stories260K.gguf");
+        Path file = TestFiles.repo("models/stories260K.gguf");
         GenerationResult[] results = new GenerationResult[2];
         for (int threads = 1; threads <= 2; threads++) {
             try (LanguageModel lm = LanguageModel.open(file, Model.LoadOptions.DEFAULT, TokenizerOptions.DEFAULT,
